@@ -1,0 +1,38 @@
+# Recovery Desk. `make run` starts everything; `make test` runs every test (what CI runs).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.10: on PATH, or any pyenv-installed 3.10.
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+
+.PHONY: run test bench train nlu-eval lint clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON310) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==24.0
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+train: $(BIN)/.installed
+	$(BIN)/recoverydesk train
+
+run: $(BIN)/.installed
+	$(BIN)/recoverydesk up
+
+test: train
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/python -m pytest -q
+	$(BIN)/rasa test core --stories tests --fail-on-prediction-errors --out var/results/core --model $$($(BIN)/python -c "from bot.training import model_path; from bot.settings import ROOT; print(model_path(ROOT))")
+
+bench: train
+	$(BIN)/python -m bench
+
+nlu-eval: $(BIN)/.installed
+	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu
+	$(BIN)/python -m bot.nlu_report var/results/nlu/intent_report.json
+
+clean:
+	rm -rf var/results models/*.tar.gz

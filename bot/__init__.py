@@ -1,0 +1,1 @@
+"""Recovery Desk: reaching customers (web chat, secure pages) and running the stack."""

@@ -1,0 +1,175 @@
+"""`recoverydesk`: start the stack, train, and administer accounts, agents and reports."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from typing import Iterator, Optional
+
+from .settings import ConfigurationError, Settings
+from .stack import Stack, StackError, embedded_redis_argv, free_port, redis_ok, redis_url_for_cli
+from .training import TrainingFailed, ensure_model
+
+
+class CommandFailed(Exception):
+    """A command could not do what was asked; the message is one sentence for the operator."""
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+@contextlib.contextmanager
+def admin_redis(settings: Settings) -> Iterator[str]:
+    """Redis for an admin command: REDIS_URL, the running stack's, or the embedded data started briefly."""
+    url = redis_url_for_cli(settings)
+    if url:
+        yield url
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        embedded_redis_argv(settings.var_dir, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 20
+        while not redis_ok(url):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise CommandFailed("The embedded Redis did not start; is another one using var/redis?")
+            time.sleep(0.1)
+        yield url
+        import redis
+
+        redis.Redis.from_url(url).execute_command("BGREWRITEAOF")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    model, trained = ensure_model(settings.root, force=args.force)
+    _say(f"{'Trained' if trained else 'Up to date'}: {model.relative_to(settings.root)}")
+    return 0
+
+
+def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
+    """A supervisor to try the console with; its login is kept in var/ for development only."""
+    from redis import Redis as SyncRedis
+
+    path = settings.var_dir / "demo-agent.json"
+    demo = json.loads(path.read_text()) if path.exists() else None
+    if demo and SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{demo['username']}"):
+        return demo
+    password = secrets.token_urlsafe(15)
+    username = "demo-supervisor"
+    if SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{username}"):
+        username = f"demo-{secrets.token_hex(3)}"
+    seed = asyncio.run(_add_agent(settings, redis_url, username, password, "supervisor"))
+    demo = {"username": username, "password": password, "totp_secret": seed}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(demo, handle)
+    return demo
+
+
+async def _add_agent(settings: Settings, redis_url: str, username: str, password: str, role: str) -> str:
+    from redis.asyncio import Redis
+
+    from actions.crypto import SecretBox
+    from helpdesk_plugin.agents import AgentDirectory
+
+    client = Redis.from_url(redis_url)
+    try:
+        return await AgentDirectory(client, SecretBox(settings.secret_key)).add(username, password, role)
+    finally:
+        await client.close()
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    _say("Recovery Desk: preparing the model…")
+    model, _ = ensure_model(settings.root)
+    stack = Stack(settings, model, dict(os.environ))
+    stopping = {"signal": None}
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping["signal"] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        _say("Starting the stack…")
+        stack.start(_say)
+        s = stack.settings
+        demo = _ensure_demo_agent(s, stack.env["REDIS_URL"])
+        _say("")
+        _say(f"Web chat:       {s.public_base_url}/chat/")
+        _say(f"Agent console:  http://localhost:{s.helpdesk_port}/console/")
+        if s.uses_mail_sink:
+            _say(f"Mailbox:        http://localhost:{s.mail_sink_http_port}/")
+        _say(f"Rasa API token: {stack.env['RASA_TOKEN']}")
+        _say(f"Demo agent:     {demo['username']} / {demo['password']}  (TOTP secret {demo['totp_secret']})")
+        _say("Press Ctrl-C to stop.")
+        while True:
+            dead = stack.alive()
+            if dead is not None:
+                raise StackError(f"{dead.name} stopped unexpectedly; see var/log/{dead.name}.log.")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        _say("Stopping…")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+
+
+def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
+    with admin_redis(settings) as url:
+        from helpdesk_plugin.agents import AgentError
+
+        try:
+            seed = asyncio.run(_add_agent(settings, url, args.username, args.password, args.role))
+        except AgentError as exc:
+            raise CommandFailed(str(exc)) from None
+    _say(f"Agent {args.username} ({args.role}) created.")
+    _say(f"TOTP secret (shown once; add it to the agent's authenticator app): {seed}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recoverydesk", description="Recovery Desk administration")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start the whole stack in the foreground").set_defaults(run=cmd_up)
+    train = commands.add_parser("train", help="train the model if the training data changed")
+    train.add_argument("--force", action="store_true", help="train even if a model for this data exists")
+    train.set_defaults(run=cmd_train)
+
+    agents = commands.add_parser("agents", help="helpdesk agents").add_subparsers(dest="agents_command", required=True)
+    add = agents.add_parser("add", help="create an agent; prints their TOTP secret once")
+    add.add_argument("--username", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--role", required=True, choices=["agent", "security", "supervisor"])
+    add.set_defaults(run=cmd_agents_add)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.run(settings, args)
+    except (CommandFailed, ConfigurationError, StackError, TrainingFailed) as exc:
+        print(f"recoverydesk: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

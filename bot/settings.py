@@ -1,0 +1,161 @@
+"""Configuration, read once from the environment into one immutable object."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+from urllib.parse import unquote, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(Exception):
+    """An environment variable has a value the stack cannot use."""
+
+
+@dataclass(frozen=True)
+class RedisLocation:
+    """Where Redis is, in the shape Rasa's tracker and lock stores take it."""
+
+    host: str
+    port: int
+    db: int = 0
+    username: Optional[str] = None
+    password: Optional[str] = None
+    use_ssl: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisLocation":
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss"):
+            raise ConfigurationError(
+                f"REDIS_URL must start with redis:// or rediss://, not {parsed.scheme or 'nothing'}."
+            )
+        db_part = parsed.path.lstrip("/")
+        try:
+            db = int(db_part) if db_part else 0
+            port = parsed.port or 6379
+        except ValueError as exc:
+            raise ConfigurationError("REDIS_URL has a port or database that is not a number.") from exc
+        return cls(
+            host=parsed.hostname or "localhost",
+            port=port,
+            db=db,
+            username=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            use_ssl=parsed.scheme == "rediss",
+        )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: Optional[str]
+    port: int
+    sender: str
+    tls: str  # off | starttls | tls
+    username: Optional[str]
+    password: Optional[str] = field(repr=False, default=None)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}.") from exc
+    if not 0 < value < 65536 and name.endswith("_PORT"):
+        raise ConfigurationError(f"{name} must be a port between 1 and 65535, not {value}.")
+    return value
+
+
+def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
+    """The root secret: from the environment, else generated once into var/secret.key."""
+    configured = env.get("RECOVERYDESK_SECRET_KEY")
+    if configured:
+        if len(configured) < 32:
+            raise ConfigurationError("RECOVERYDESK_SECRET_KEY must be at least 32 characters.")
+        return configured.encode()
+    path = var_dir / "secret.key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    var_dir: Path
+    redis_url: Optional[str]
+    rasa_port: int
+    actions_port: int
+    helpdesk_port: int
+    helpdesk_host: str
+    mail_sink_smtp_port: int
+    mail_sink_http_port: int
+    public_base_url: str
+    helpdesk_url: str
+    actions_url: str
+    rasa_url: str
+    rasa_token: Optional[str]
+    uses_mail_sink: bool
+    secret_key: bytes = field(repr=False)
+    smtp: SmtpSettings = field(repr=False)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("RECOVERYDESK_VAR_DIR") or root / "var")
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        actions_port = _int(env, "ACTIONS_PORT", 5055)
+        helpdesk_port = _int(env, "HELPDESK_PORT", 5080)
+        tls = (env.get("SMTP_TLS") or "off").lower()
+        if tls not in ("off", "starttls", "tls"):
+            raise ConfigurationError(f"SMTP_TLS must be off, starttls or tls, not {tls!r}.")
+        smtp_host = env.get("SMTP_HOST") or None
+        mail_sink_smtp_port = _int(env, "MAIL_SINK_SMTP_PORT", 1025)
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url:
+            RedisLocation.from_url(redis_url)  # fail early on a malformed URL
+        return cls(
+            root=root,
+            var_dir=var_dir,
+            redis_url=redis_url,
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            helpdesk_port=helpdesk_port,
+            helpdesk_host=env.get("HELPDESK_HOST") or "127.0.0.1",
+            mail_sink_smtp_port=mail_sink_smtp_port,
+            mail_sink_http_port=_int(env, "MAIL_SINK_HTTP_PORT", 8025),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or f"http://localhost:{rasa_port}").rstrip("/"),
+            helpdesk_url=(env.get("HELPDESK_URL") or f"http://127.0.0.1:{helpdesk_port}").rstrip("/"),
+            actions_url=f"http://127.0.0.1:{actions_port}/webhook",
+            rasa_url=(env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN") or None,
+            uses_mail_sink=smtp_host is None,
+            secret_key=load_secret_key(var_dir, env),
+            smtp=SmtpSettings(
+                host=smtp_host or "127.0.0.1",
+                port=_int(env, "SMTP_PORT", 465 if tls == "tls" else (587 if tls == "starttls" else 25))
+                if smtp_host
+                else mail_sink_smtp_port,
+                sender=env.get("SMTP_FROM") or "Recovery Desk <security@localhost>",
+                tls=tls if smtp_host else "off",
+                username=env.get("SMTP_USERNAME") or None,
+                password=env.get("SMTP_PASSWORD") or None,
+            ),
+        )
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise ConfigurationError("REDIS_URL is not set and no embedded Redis is running.")
+        return self.redis_url
+
+    def redis(self) -> RedisLocation:
+        return RedisLocation.from_url(self.require_redis_url())

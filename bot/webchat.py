@@ -1,0 +1,130 @@
+"""The web chat: Rasa's socket.io protocol with session rules, redaction and the chat page.
+
+Differences from Rasa's own ``socketio`` channel:
+- ``enter_room`` is awaited (python-socketio 5 made it a coroutine; Rasa 3.6.21 does not
+  await it, so with session persistence no reply would ever reach the browser);
+- a session id must be unguessable (32-128 characters of ``[A-Za-z0-9_-]``), and a socket can
+  only send as the session it joined, so nobody reads or writes another's conversation;
+- secrets are removed from the customer's text before Rasa sees, stores or logs it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from socketio import AsyncRedisManager, AsyncServer
+
+from actions.redaction import redact
+
+log = logging.getLogger("recoverydesk.webchat")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+MAX_MESSAGE_CHARS = 5000
+STATIC = Path(__file__).parent / "static"
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class WebChatInput(InputChannel):
+    """Configured in credentials.yml as ``bot.webchat.WebChatInput``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("redis_manager_url"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+        redis_manager_url: Optional[Text] = None,
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.socketio_path = socketio_path
+        self.redis_manager_url = redis_manager_url
+        self.sio: Optional[AsyncServer] = None
+
+    def url_prefix(self) -> Text:
+        return "/chat"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Several Rasa instances share emits (agent replies, resumed bots) through Redis.
+        manager = AsyncRedisManager(self.redis_manager_url) if self.redis_manager_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        self.sio = sio
+        chat = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+
+        @chat.route("/", methods=["GET"])
+        async def page(_: Request) -> response.HTTPResponse:
+            return await response.file(STATIC / "webchat.html", headers=PAGE_HEADERS)
+
+        @chat.route("/<name:(webchat\\.js|webchat\\.css)>", methods=["GET"])
+        async def asset(_: Request, name: str) -> response.HTTPResponse:
+            return await response.file(STATIC / name, headers=PAGE_HEADERS)
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+                await _refuse(sio, sid, "invalid_session_id",
+                              "session_id must be 32 to 128 characters of A-Z, a-z, 0-9, _ or -.")
+                return
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any) -> None:
+            joined = (await sio.get_session(sid)).get("session_id")
+            if not joined:
+                await _refuse(sio, sid, "no_session", "Send session_request before any message.")
+                return
+            if not isinstance(data, dict) or data.get("session_id") not in (None, joined):
+                await _refuse(sio, sid, "wrong_session", "A socket can only send as the session it joined.")
+                return
+            text = data.get("message")
+            if not isinstance(text, str):
+                await _refuse(sio, sid, "invalid_message", "message must be a string.")
+                return
+            cleaned = redact(text[:MAX_MESSAGE_CHARS])
+            await on_new_message(
+                UserMessage(
+                    cleaned.text,
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    joined,
+                    input_channel=self.name(),
+                    metadata={"redacted": cleaned.changed},
+                )
+            )
+
+        return chat
+
+
+async def _refuse(sio: AsyncServer, sid: str, code: str, message: str) -> None:
+    log.info("webchat.refused", extra={"code": code})
+    await sio.emit("session_error", {"code": code, "message": message}, room=sid)

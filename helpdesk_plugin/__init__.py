@@ -1,0 +1,1 @@
+"""People taking over: tickets, queues, agent console, live takeover, audit."""
