@@ -1,0 +1,147 @@
+"""Test helpers: a real SMTP server, a real Redis, a socket.io customer and a helpdesk agent."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp
+import pyotp
+import socketio
+from aiosmtpd.controller import Controller
+
+from bot.stack import embedded_redis_argv, free_port, redis_ok
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, optionally with AOF persistence."""
+
+    def __init__(self, data_dir: Path, persistent: bool = False) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.persistent = persistent
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        argv = embedded_redis_argv(self.data_dir, self.port)
+        if not self.persistent:
+            argv[argv.index("--appendonly") + 1] = "no"
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not redis_ok(self.url):
+            if time.monotonic() > deadline:
+                raise RuntimeError("test redis-server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+class SmtpServer:
+    """aiosmtpd on loopback, keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Mail] = []
+        self._lock = threading.Lock()
+        self._controller: Optional[Controller] = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.received.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    def start(self) -> "SmtpServer":
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class ChatCustomer:
+    """A customer in the web chat, speaking Rasa's socket.io protocol."""
+
+    base_url: str
+    session_id: str = field(default_factory=new_session_id)
+    replies: asyncio.Queue = field(default_factory=asyncio.Queue)
+    errors: asyncio.Queue = field(default_factory=asyncio.Queue)
+    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def connect(self, request_session: bool = True) -> "ChatCustomer":
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("bot_uttered", self._on_reply)
+        self.sio.on("session_error", self._on_error)
+        self.sio.on("session_confirm", lambda _data: self.confirmed.set())
+        await self.sio.connect(self.base_url, socketio_path="/socket.io", transports=["websocket"])
+        if request_session:
+            await self.sio.emit("session_request", {"session_id": self.session_id})
+            await asyncio.wait_for(self.confirmed.wait(), 10)
+        return self
+
+    async def _on_reply(self, data: dict) -> None:
+        await self.replies.put(data)
+
+    async def _on_error(self, data: dict) -> None:
+        await self.errors.put(data)
+
+    async def say(self, text: str, expect: int = 1, timeout: float = 20) -> list[dict]:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        return [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(expect)]
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def add_agent(redis_url: str, secret_key: bytes, role: str, username: Optional[str] = None) -> dict:
+    from redis.asyncio import Redis
+
+    from actions.crypto import SecretBox
+    from helpdesk_plugin.agents import AgentDirectory
+
+    username = username or f"{role}-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(18)
+    client = Redis.from_url(redis_url)
+    try:
+        seed = await AgentDirectory(client, SecretBox(secret_key)).add(username, password, role)
+    finally:
+        await client.close()
+    return {"username": username, "password": password, "totp": pyotp.TOTP(seed), "role": role}
+
+
+async def sign_in(helpdesk_url: str, agent: dict, at: Optional[float] = None) -> str:
+    code = agent["totp"].at(at if at is not None else time.time())
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{helpdesk_url}/api/v1/auth/login",
+            json={"username": agent["username"], "password": agent["password"], "totp": code},
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+            return (await reply.json())["token"]
