@@ -93,8 +93,9 @@ async def _add_agent(settings: Settings, redis_url: str, username: str, password
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
-    _say("Recovery Desk: preparing the model…")
-    model, _ = ensure_model(settings.root)
+    _say("Recovery Desk: checking the model…")
+    model, trained = ensure_model(settings.root)
+    _say(f"Model {'trained' if trained else 'up to date'}: {model.name}")
     stack = Stack(settings, model, dict(os.environ))
     stopping = {"signal": None}
 
