@@ -20,6 +20,7 @@ from bot.settings import Settings
 
 from .agents import AgentDirectory, AgentSession, SignInFailed
 from .audit import AuditLog
+from .console import add_console_routes
 from .errors import ApiError, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from .store import TicketStore
 from .tickets import PRIORITIES, STATUSES, iso, new_ticket, utc_now
@@ -180,6 +181,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         await request.app.ctx.audit.record("audit.read", session.username, ticket_id)
         return response.json({"entries": entries})
 
+    add_console_routes(app)
     return app
 
 
