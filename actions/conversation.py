@@ -10,6 +10,11 @@ from .redaction import redact_text
 MAX_TRANSCRIPT_ENTRIES = 200
 
 
+def conversation_stream(conversation_id: str) -> str:
+    """The Redis stream where the Rasa event broker writes a conversation's lines."""
+    return f"rd:conversation:{conversation_id}:lines"
+
+
 def _at(event: dict[str, Any]) -> str:
     stamp = event.get("timestamp")
     if not isinstance(stamp, (int, float)):
@@ -25,7 +30,8 @@ def transcript(events: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
         text = event.get("text")
         if kind not in ("user", "bot") or not text:
             continue
-        role = "customer" if kind == "user" else ("agent" if (event.get("metadata") or {}).get("agent") else "bot")
+        from_agent = ((event.get("data") or {}).get("custom") or {}).get("agent")
+        role = "customer" if kind == "user" else ("agent" if from_agent else "bot")
         lines.append({"role": role, "text": redact_text(text), "at": _at(event)})
     return lines[-MAX_TRANSCRIPT_ENTRIES:]
 

@@ -102,6 +102,7 @@ def runtime_endpoints(settings: Settings) -> dict:
         "action_endpoint": {"url": settings.actions_url},
         "tracker_store": {"type": "redis", "key_prefix": "rd:tracker", **redis_common},
         "lock_store": {"type": "redis", "key_prefix": "rd:lock", **redis_common},
+        "event_broker": {"type": "bot.event_broker.RedisStreamEventBroker", "url": settings.require_redis_url()},
     }
 
 

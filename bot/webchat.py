@@ -36,6 +36,26 @@ PAGE_HEADERS = {
 }
 
 
+class WebChatOutput(SocketIOOutput):
+    """Marks a security agent's replies so the chat shows who is speaking."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        from_agent = bool((kwargs.get("custom") or {}).get("agent"))
+        for part in text.strip().split("\n\n"):
+            payload: Dict[str, Any] = {"text": part}
+            if from_agent:
+                payload["metadata"] = {"agent": True}
+            await self._send_message(recipient_id, payload)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        if set(json_message) - {"agent"}:
+            await self._send_message(recipient_id, json_message)
+
+
 class WebChatInput(InputChannel):
     """Configured in credentials.yml as ``bot.webchat.WebChatInput``."""
 
@@ -70,7 +90,7 @@ class WebChatInput(InputChannel):
         return "/chat"
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+        return WebChatOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Several Rasa instances share emits (agent replies, resumed bots) through Redis.
@@ -115,7 +135,7 @@ class WebChatInput(InputChannel):
             await on_new_message(
                 UserMessage(
                     cleaned.text,
-                    SocketIOOutput(sio, self.bot_message_evt),
+                    WebChatOutput(sio, self.bot_message_evt),
                     joined,
                     input_channel=self.name(),
                     metadata={"redacted": cleaned.changed},

@@ -1,6 +1,7 @@
 """The helpdesk plugin's HTTP service: ticket API (CONTRACT) and, later, the agent console."""
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from actions.conversation import conversation_stream
 from actions.crypto import SecretBox
 from actions.signing import SignatureError, derive_key, verify
 from bot.settings import Settings
@@ -21,12 +23,28 @@ from bot.settings import Settings
 from .agents import AgentDirectory, AgentSession, SignInFailed
 from .audit import AuditLog
 from .console import add_console_routes
-from .errors import ApiError, Forbidden, InvalidRequest, NotFound, Unauthenticated
-from .store import TicketStore
-from .tickets import PRIORITIES, STATUSES, iso, new_ticket, utc_now
+from .errors import ApiError, Forbidden, InvalidRequest, NotFound, ServiceUnavailable, Unauthenticated
+from .rasa_client import ConversationUnavailable, RasaConversations
+from .store import CHANGES_STREAM, TicketStore
+from .tickets import (
+    MAX_TRANSCRIPT,
+    PRIORITIES,
+    STATUSES,
+    Ticket,
+    change_tags,
+    claim,
+    hand_back,
+    iso,
+    new_ticket,
+    require_holder,
+    resolve,
+    utc_now,
+)
 
 log = logging.getLogger("recoverydesk.helpdesk")
 API = "/api/v1"
+CONSOLE_COOKIE = "rd_console"
+SSE_KEEPALIVE_MS = 15_000
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
 Handler = Callable[..., Awaitable[response.HTTPResponse]]
 
@@ -62,9 +80,11 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         app.ctx.tickets = TicketStore(client)
         app.ctx.audit = AuditLog(client)
         app.ctx.agents = AgentDirectory(client, SecretBox(settings.secret_key))
+        app.ctx.rasa = RasaConversations(settings.rasa_url, settings.rasa_token)
 
     @app.after_server_stop
     async def disconnect(app: Sanic, _loop: Any) -> None:
+        await app.ctx.rasa.close()
         await app.ctx.redis.close()
 
     @app.exception(ApiError)
@@ -83,14 +103,21 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         return error_body(500, "internal", "The helpdesk had a problem; try again.")
 
     def agent_only(permission: str) -> Callable[[Handler], Handler]:
+        """Bearer token or console cookie; cookie sessions must also send the CSRF token to change things."""
+
         def decorate(handler: Handler) -> Handler:
             @wraps(handler)
             async def wrapped(request: Request, *args: Any, **kwargs: Any) -> response.HTTPResponse:
                 header = request.headers.get("authorization", "")
-                token = header[7:] if header.lower().startswith("bearer ") else ""
+                bearer = header[7:] if header.lower().startswith("bearer ") else ""
+                token = bearer or request.cookies.get(CONSOLE_COOKIE, "")
                 session = await request.app.ctx.agents.session(token)
                 if session is None:
                     raise Unauthenticated("Sign in first.")
+                if not bearer and request.method not in ("GET", "HEAD"):
+                    sent = request.headers.get("x-csrf-token", "")
+                    if not sent or not hmac.compare_digest(sent, session.csrf_token):
+                        raise Forbidden("The request is missing its CSRF token.", code="csrf")
                 if not session.can(permission):
                     raise Forbidden(f"The {session.role} role cannot do this.")
                 return await handler(request, session, *args, **kwargs)
@@ -166,11 +193,9 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
     @app.get(f"{API}/tickets/<ticket_id>")
     @agent_only("read")
     async def get_ticket(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
-        ticket = await request.app.ctx.tickets.get(ticket_id)
-        if ticket is None:
-            raise NotFound(f"No ticket {ticket_id}.")
+        ticket = await load(request, ticket_id)
         await request.app.ctx.audit.record("ticket.read", session.username, ticket.id)
-        return response.json(ticket.to_dict())
+        return response.json(await ticket_view(ticket))
 
     @app.get(f"{API}/tickets/<ticket_id>/audit")
     @agent_only("audit")
@@ -181,8 +206,192 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         await request.app.ctx.audit.record("audit.read", session.username, ticket_id)
         return response.json({"entries": entries})
 
+
+    async def live_lines(ticket: Ticket) -> list[dict[str, Any]]:
+        """What was said after the ticket was created, from the conversation's stream."""
+        created = datetime.fromisoformat(ticket.created_at.replace("Z", "+00:00")).timestamp()
+        rows = await app.ctx.redis.xrange(conversation_stream(ticket.conversation_id), count=500)
+        lines = [line_from_stream(fields) for _, fields in rows]
+        return [line for line in lines if line["ts"] >= created - 1][-MAX_TRANSCRIPT:]
+
+    async def ticket_view(ticket: Ticket) -> dict[str, Any]:
+        view = ticket.to_dict()
+        seen = {(line["role"], line["text"]) for line in ticket.transcript[-5:]}
+        for line in await live_lines(ticket):
+            if (line["role"], line["text"]) not in seen:
+                view["transcript"].append({"role": line["role"], "text": line["text"], "at": line["at"]})
+        return view
+
+    async def load(request: Request, ticket_id: str) -> Ticket:
+        ticket = await request.app.ctx.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound(f"No ticket {ticket_id}.")
+        return ticket
+
+    def required_text(body: dict, name: str, limit: int = 4000) -> str:
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidRequest(f"'{name}' must be a non-empty string.")
+        if len(value) > limit:
+            raise InvalidRequest(f"'{name}' is longer than {limit} characters.")
+        return value.strip()
+
+    @app.get(f"{API}/me")
+    @agent_only("read")
+    async def me(request: Request, session: AgentSession) -> response.HTTPResponse:
+        return response.json({"username": session.username, "role": session.role, "csrf_token": session.csrf_token})
+
+    @app.post(f"{API}/auth/logout")
+    @agent_only("read")
+    async def logout(request: Request, session: AgentSession) -> response.HTTPResponse:
+        header = request.headers.get("authorization", "")
+        await request.app.ctx.agents.sign_out(header[7:] if header else request.cookies.get(CONSOLE_COOKIE, ""))
+        await request.app.ctx.audit.record("agent.signed_out", session.username)
+        return response.json({"signed_out": True})
+
+    @app.post(f"{API}/tickets/<ticket_id>/claim")
+    @agent_only("claim")
+    async def claim_ticket(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: claim(t, session.username))
+        try:
+            await request.app.ctx.rasa.pause(ticket.conversation_id)
+        except ConversationUnavailable:
+            await request.app.ctx.tickets.update(ticket_id, release_claim)
+            raise ServiceUnavailable("The conversation could not be paused; try again.") from None
+        await request.app.ctx.audit.record("ticket.claimed", session.username, ticket.id)
+        return response.json(await ticket_view(ticket))
+
+    @app.post(f"{API}/tickets/<ticket_id>/messages")
+    @agent_only("message")
+    async def message_customer(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        text = required_text(json_object(request), "text")
+        ticket = await load(request, ticket_id)
+        require_holder(ticket, session.username)
+        try:
+            await request.app.ctx.rasa.say_as_agent(ticket.conversation_id, session.username, text)
+        except ConversationUnavailable:
+            raise ServiceUnavailable("The message could not be delivered; try again.") from None
+        await request.app.ctx.audit.record("ticket.message_sent", session.username, ticket.id)
+        return response.json({"delivered": True})
+
+    @app.get(f"{API}/tickets/<ticket_id>/notes")
+    @agent_only("read")
+    async def list_notes(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        await load(request, ticket_id)
+        return response.json({"notes": await request.app.ctx.tickets.notes(ticket_id)})
+
+    @app.post(f"{API}/tickets/<ticket_id>/notes")
+    @agent_only("note")
+    async def add_note(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        text = required_text(json_object(request), "text")
+        await load(request, ticket_id)
+        note = await request.app.ctx.tickets.add_note(ticket_id, session.username, text)
+        await request.app.ctx.audit.record("ticket.note_added", session.username, ticket_id)
+        await request.app.ctx.tickets.update(ticket_id, lambda t: None)
+        return response.json(note, status=201)
+
+    @app.post(f"{API}/tickets/<ticket_id>/tags")
+    @agent_only("tag")
+    async def edit_tags(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        body = json_object(request)
+        add, remove = body.get("add", []), body.get("remove", [])
+        if not all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in (add, remove)):
+            raise InvalidRequest("'add' and 'remove' must be lists of tags.")
+        ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
+        await request.app.ctx.audit.record("ticket.tags_changed", session.username, ticket_id)
+        return response.json(await ticket_view(ticket))
+
+    @app.post(f"{API}/tickets/<ticket_id>/handback")
+    @agent_only("handback")
+    async def handback(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        summary = required_text(json_object(request), "summary", 1000)
+        ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: hand_back(t, session.username, summary))
+        try:
+            await request.app.ctx.rasa.resume_with(
+                ticket.conversation_id, "EXTERNAL_agent_handback", {"agent_summary": summary}
+            )
+        except ConversationUnavailable:
+            log.warning("helpdesk.handback_not_delivered", extra={"ticket": ticket.id})
+        await request.app.ctx.audit.record("ticket.handed_back", session.username, ticket.id)
+        return response.json(await ticket_view(ticket))
+
+    @app.post(f"{API}/tickets/<ticket_id>/resolve")
+    @agent_only("resolve")
+    async def resolve_ticket(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        resolution = required_text(json_object(request), "resolution", 1000)
+        ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: resolve(t, session.username, resolution))
+        try:
+            await request.app.ctx.rasa.resume_with(
+                ticket.conversation_id, "EXTERNAL_ticket_resolved", {"ticket_resolution": resolution}
+            )
+        except ConversationUnavailable:
+            log.warning("helpdesk.resolution_not_delivered", extra={"ticket": ticket.id})
+        await request.app.ctx.audit.record("ticket.resolved", session.username, ticket.id)
+        return response.json(await ticket_view(ticket))
+
+    @app.get(f"{API}/tickets/<ticket_id>/events")
+    @agent_only("read")
+    async def ticket_events(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
+        ticket = await load(request, ticket_id)
+        lines = conversation_stream(ticket.conversation_id)
+        stream = await request.respond(content_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        cursor = {lines: "$", CHANGES_STREAM: "$"}
+        while True:
+            result = await request.app.ctx.redis.xread(cursor, block=SSE_KEEPALIVE_MS, count=100)
+            if not result:
+                await stream.send(": keepalive\n\n")
+                continue
+            for key, entries in result:
+                key = key.decode() if isinstance(key, bytes) else key
+                for entry_id, fields in entries:
+                    cursor[key] = entry_id
+                    if key == lines:
+                        line = line_from_stream(fields)
+                        await stream.send(sse("message", {k: line[k] for k in ("role", "text", "at")}))
+                    elif _field(fields, "ticket_id") == ticket_id:
+                        changed = await load(request, ticket_id)
+                        await stream.send(sse("ticket", await ticket_view(changed)))
+
+    @app.get(f"{API}/events")
+    @agent_only("read")
+    async def queue_events(request: Request, session: AgentSession) -> response.HTTPResponse:
+        stream = await request.respond(content_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        cursor = {CHANGES_STREAM: "$"}
+        while True:
+            result = await request.app.ctx.redis.xread(cursor, block=SSE_KEEPALIVE_MS, count=100)
+            if not result:
+                await stream.send(": keepalive\n\n")
+                continue
+            for _key, entries in result:
+                for entry_id, fields in entries:
+                    cursor[CHANGES_STREAM] = entry_id
+                    await stream.send(sse("queue", {"id": _field(fields, "ticket_id")}))
+
     add_console_routes(app)
     return app
+
+
+def _field(fields: dict, name: str) -> str:
+    value = fields.get(name.encode(), fields.get(name, b""))
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def line_from_stream(fields: dict) -> dict[str, Any]:
+    ts = float(_field(fields, "ts") or 0)
+    return {
+        "role": _field(fields, "role"),
+        "text": _field(fields, "text"),
+        "ts": ts,
+        "at": iso(datetime.fromtimestamp(ts, timezone.utc)),
+    }
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def release_claim(ticket: Ticket) -> None:
+    ticket.control = {"owner": "pending_agent", "agent": None}
 
 
 def main() -> None:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Callable, Optional
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
-from .tickets import Ticket, queue_score
+from .errors import NotFound
+from .tickets import Ticket, iso, queue_score, utc_now
 
 PREFIX = "rd:helpdesk:"
+CHANGES_STREAM = "rd:helpdesk:changes"
+CHANGES_MAXLEN = 10_000
 OPEN_STATUSES = ("new", "open", "pending")
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
@@ -21,6 +25,7 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
 redis.call('SET', KEYS[5], ARGV[1])
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[6], '*', 'ticket_id', ARGV[1])
 return {1, ARGV[1]}
 """
 
@@ -47,8 +52,16 @@ class TicketStore:
                 _key("queue", "open"),
                 _key("queue", "all"),
                 _key("conversation", ticket.conversation_id),
+                CHANGES_STREAM,
             ],
-            args=[ticket.id, json.dumps(ticket.to_dict()), queue_score(ticket), created_ts, IDEMPOTENCY_TTL_SECONDS],
+            args=[
+                ticket.id,
+                json.dumps(ticket.to_dict()),
+                queue_score(ticket),
+                created_ts,
+                IDEMPOTENCY_TTL_SECONDS,
+                CHANGES_MAXLEN,
+            ],
         )
         return bool(created), ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id
 
@@ -56,14 +69,38 @@ class TicketStore:
         raw = await self._redis.get(_key("ticket", ticket_id))
         return Ticket.from_dict(json.loads(raw)) if raw else None
 
-    async def save(self, ticket: Ticket) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.set(_key("ticket", ticket.id), json.dumps(ticket.to_dict()))
-        if ticket.status in OPEN_STATUSES:
-            pipe.zadd(_key("queue", "open"), {ticket.id: queue_score(ticket)})
-        else:
-            pipe.zrem(_key("queue", "open"), ticket.id)
-        await pipe.execute()
+    async def update(self, ticket_id: str, change: Callable[[Ticket], None]) -> Ticket:
+        """Applies ``change`` atomically (optimistic lock): concurrent claims cannot both win."""
+        key = _key("ticket", ticket_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if not raw:
+                        raise NotFound(f"No ticket {ticket_id}.")
+                    ticket = Ticket.from_dict(json.loads(raw))
+                    change(ticket)
+                    ticket.updated_at = iso(utc_now())
+                    pipe.multi()
+                    pipe.set(key, json.dumps(ticket.to_dict()))
+                    if ticket.status in OPEN_STATUSES:
+                        pipe.zadd(_key("queue", "open"), {ticket.id: queue_score(ticket)})
+                    else:
+                        pipe.zrem(_key("queue", "open"), ticket.id)
+                    pipe.xadd(CHANGES_STREAM, {"ticket_id": ticket.id}, maxlen=CHANGES_MAXLEN, approximate=True)
+                    await pipe.execute()
+                    return ticket
+                except WatchError:
+                    continue
+
+    async def add_note(self, ticket_id: str, author: str, text: str) -> dict[str, str]:
+        note = {"author": author, "text": text, "at": iso(utc_now())}
+        await self._redis.rpush(_key("notes", ticket_id), json.dumps(note))
+        return note
+
+    async def notes(self, ticket_id: str) -> list[dict[str, str]]:
+        return [json.loads(n) for n in await self._redis.lrange(_key("notes", ticket_id), 0, -1)]
 
     async def for_conversation(self, conversation_id: str) -> Optional[Ticket]:
         ticket_id = await self._redis.get(_key("conversation", conversation_id))

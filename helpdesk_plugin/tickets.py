@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional
 from actions.redaction import redact_text
 from actions.triage import CATEGORIES, PRIORITIES
 
-from .errors import InvalidRequest
+from .errors import Conflict, InvalidRequest
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 VERIFICATION_LEVELS = ("none", "basic", "strong")
@@ -172,3 +172,42 @@ def queue_score(ticket: Ticket) -> float:
     """Orders the queue by priority, then by SLA due time."""
     due = datetime.fromisoformat(ticket.sla_due_at.replace("Z", "+00:00")).timestamp()
     return PRIORITIES.index(ticket.priority) * 1e11 + due
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status in ("resolved", "closed"):
+        raise Conflict(f"Ticket {ticket.id} is {ticket.status}.")
+
+
+def claim(ticket: Ticket, agent: str) -> None:
+    """One owner at a time: a ticket held by another agent cannot be claimed."""
+    _require_open(ticket)
+    holder = ticket.control.get("agent")
+    if ticket.control.get("owner") == "agent" and holder not in (None, agent):
+        raise Conflict(f"{holder} already holds ticket {ticket.id}.")
+    ticket.control = {"owner": "agent", "agent": agent}
+    ticket.status = "open"
+
+
+def require_holder(ticket: Ticket, agent: str) -> None:
+    if ticket.control.get("owner") != "agent" or ticket.control.get("agent") != agent:
+        raise Conflict(f"Claim ticket {ticket.id} before talking to the customer.")
+
+
+def hand_back(ticket: Ticket, agent: str, summary: str) -> None:
+    _require_open(ticket)
+    require_holder(ticket, agent)
+    ticket.control = {"owner": "bot", "agent": None}
+    ticket.status = "pending"
+    ticket.actions_taken.append(f"Handed back to the bot by {agent}: {summary}")
+
+
+def resolve(ticket: Ticket, agent: str, resolution: str) -> None:
+    _require_open(ticket)
+    ticket.control = {"owner": "bot", "agent": None}
+    ticket.status = "resolved"
+    ticket.actions_taken.append(f"Resolved by {agent}: {resolution}")
+
+
+def change_tags(ticket: Ticket, add: list[str], remove: list[str]) -> None:
+    ticket.tags = validate_tags([t for t in ticket.tags if t not in remove] + add)

@@ -145,3 +145,32 @@ async def sign_in(helpdesk_url: str, agent: dict, at: Optional[float] = None) ->
         ) as reply:
             assert reply.status == 200, await reply.text()
             return (await reply.json())["token"]
+
+
+async def escalated_conversation(chat_url: str, report: str = "someone logged into my account") -> tuple[ChatCustomer, str]:
+    """A customer who reported something and accepted the security team; returns them and the ticket id."""
+    customer = await ChatCustomer(chat_url).connect()
+    await customer.say(report)
+    [done] = await customer.say("yes")
+    assert "case number is RD-" in done["text"], done
+    return customer, done["text"].split("case number is ")[1].split(".")[0]
+
+
+class AgentApi:
+    """An agent using the helpdesk API with a bearer token."""
+
+    def __init__(self, helpdesk_url: str, token: str) -> None:
+        self.base = f"{helpdesk_url}/api/v1"
+        self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.http.request(method, f"{self.base}{path}", json=body) as reply:
+            return reply.status, await reply.json()
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+async def agent_api(settings: Any, role: str) -> AgentApi:
+    agent = await add_agent(settings.redis_url, settings.secret_key, role)
+    return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
