@@ -1,58 +1,76 @@
-"""Actions that triage the report and hand the case to the security team."""
+"""Actions that triage the report, gather evidence and hand the case to the security team."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from . import services
 from .conversation import escalation_key, transcript
 from .helpdesk_client import HelpdeskUnavailable
-from .triage import category_for_intent, priority_for
+from .triage import Evidence, category_for_intent, need_tag, next_step, priority_for, summary
 
-SUMMARIES = {
-    "unauthorized_transaction": "Customer reports a transaction they did not make.",
-    "credential_change": "Customer reports a password, email, phone or 2FA change they did not make.",
-    "data_change": "Customer reports profile details changed without them.",
-    "unrecognized_login": "Customer reports a sign-in they do not recognise.",
-    "phishing_report": "Customer reports a phishing attempt.",
-    "breach_question": "Customer asks whether the breach affects them.",
-    "account_locked": "Customer cannot get in: account locked.",
-    "other": "Customer reports unusual activity.",
-}
+EVIDENCE_SLOTS = ("money_moved", "access_ongoing", "contacts_changed")
+
+
+def evidence_from(tracker: Tracker) -> Evidence:
+    return Evidence(*(tracker.get_slot(name) for name in EVIDENCE_SLOTS))
 
 
 class ActionTriageReport(Action):
+    """Category and priority from the customer's words; the evidence questions start afresh."""
+
     def name(self) -> Text:
         return "action_triage_report"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         category = category_for_intent(tracker.latest_message.get("intent", {}).get("name")) or "other"
-        return [SlotSet("triage_category", category), SlotSet("triage_priority", priority_for(category))]
+        priority = priority_for(category)
+        tags = sorted(set((tracker.get_slot("conversation_tags") or []) + [need_tag(category)]))
+        return [
+            SlotSet("triage_category", category),
+            SlotSet("triage_priority", priority),
+            SlotSet("triage_next", next_step(category, priority, evidence_asked=False)),
+            SlotSet("conversation_tags", tags),
+            *(SlotSet(name, None) for name in EVIDENCE_SLOTS),
+        ]
+
+
+class ActionAssessEvidence(Action):
+    """Evidence may raise the priority, never lower it; urgent cases go to the team at once."""
+
+    def name(self) -> Text:
+        return "action_assess_evidence"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        category = tracker.get_slot("triage_category") or "other"
+        priority = priority_for(category, evidence_from(tracker))
+        return [
+            SlotSet("triage_priority", priority),
+            SlotSet("triage_next", next_step(category, priority, evidence_asked=True)),
+        ]
 
 
 class ActionCreateTicket(Action):
     def name(self) -> Text:
         return "action_create_ticket"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         category = tracker.get_slot("triage_category") or "other"
         priority = tracker.get_slot("triage_priority") or priority_for(category)
         channel = tracker.get_latest_input_channel() or "webchat"
+        tags = sorted(set((tracker.get_slot("conversation_tags") or []) + [f"channel:{channel}"]))
         payload = {
             "category": category,
             "priority": priority,
             "channel": channel,
             "conversation_id": tracker.sender_id,
             "customer": {"verification": {"level": "none", "methods": []}},
-            "summary": SUMMARIES.get(category, SUMMARIES["other"]),
-            "tags": [f"channel:{channel}"],
+            "summary": summary(category, evidence_from(tracker)),
+            "tags": tags,
             "transcript": transcript(tracker.events),
         }
         try:
@@ -63,4 +81,38 @@ class ActionCreateTicket(Action):
             dispatcher.utter_message(response="utter_ticket_failed")
             return []
         dispatcher.utter_message(response="utter_ticket_created", ticket_id=ticket["id"])
-        return [SlotSet("ticket_id", ticket["id"])]
+        return [SlotSet("ticket_id", ticket["id"]), SlotSet("triage_category", category),
+                SlotSet("triage_priority", priority)]
+
+
+class ActionCountMisunderstanding(Action):
+    """After two misunderstandings in a row the bot offers a person instead of looping."""
+
+    def name(self) -> Text:
+        return "action_count_misunderstanding"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        in_a_row = 0
+        for event in reversed(tracker.events):
+            if event.get("event") != "user":
+                continue
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+                break
+            in_a_row += 1
+        return [SlotSet("misunderstood", "twice" if in_a_row >= 2 else "once")]
+
+
+class ActionCloseConversation(Action):
+    """Closing: what was done in this conversation, then how to stay safe."""
+
+    def name(self) -> Text:
+        return "action_close_conversation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        ticket_id: Optional[str] = tracker.get_slot("ticket_id")
+        if ticket_id:
+            dispatcher.utter_message(response="utter_summary_ticket", ticket_id=ticket_id)
+        elif tracker.get_slot("triage_category"):
+            dispatcher.utter_message(response="utter_summary_no_ticket")
+        dispatcher.utter_message(response="utter_safety_tips")
+        return []

@@ -11,7 +11,9 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Iterator, Optional
+from typing import Any, Awaitable, Callable, Iterator, Optional
+
+from actions.accounts import EVENT_KINDS
 
 from .settings import ConfigurationError, Settings
 from .stack import Stack, StackError, embedded_redis_argv, free_port, redis_ok, redis_url_for_cli
@@ -92,6 +94,12 @@ async def _add_agent(settings: Settings, redis_url: str, username: str, password
         await client.close()
 
 
+def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
+    from .demo import load_demo_accounts
+
+    return _run_with_directory(Settings.from_env({**os.environ, "REDIS_URL": redis_url}, settings.root), load_demo_accounts)
+
+
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     _say("Recovery Desk: checking the model…")
     model, trained = ensure_model(settings.root)
@@ -110,6 +118,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         stack.start(_say)
         s = stack.settings
         demo = _ensure_demo_agent(s, stack.env["REDIS_URL"])
+        demo_emails = _load_demo_accounts(s, stack.env["REDIS_URL"])
         _say("")
         _say(f"Web chat:       {s.public_base_url}/chat/")
         _say(f"Agent console:  http://localhost:{s.helpdesk_port}/console/")
@@ -117,6 +126,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             _say(f"Mailbox:        http://localhost:{s.mail_sink_http_port}/")
         _say(f"Rasa API token: {stack.env['RASA_TOKEN']}")
         _say(f"Demo agent:     {demo['username']} / {demo['password']}  (TOTP secret {demo['totp_secret']})")
+        _say(f"Demo accounts:  {', '.join(demo_emails)}")
         _say("Press Ctrl-C to stop.")
         while True:
             dead = stack.alive()
@@ -130,6 +140,48 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
+
+
+def _run_with_directory(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Runs ``work(directory)`` against the admin Redis; account errors become one clear sentence."""
+    from redis.asyncio import Redis
+
+    from actions.accounts import AccountError
+    from actions.crypto import SecretBox
+    from actions.directory import AccountDirectory
+
+    async def run(url: str) -> Any:
+        client = Redis.from_url(url)
+        try:
+            return await work(AccountDirectory(client, SecretBox(settings.secret_key)))
+        finally:
+            await client.close()
+
+    with admin_redis(settings) as url:
+        try:
+            return asyncio.run(run(url))
+        except AccountError as exc:
+            raise CommandFailed(str(exc)) from None
+
+
+def cmd_accounts_add(settings: Settings, args: argparse.Namespace) -> int:
+    account = _run_with_directory(
+        settings, lambda d: d.add(args.email, args.name, args.password, args.phone, args.totp_secret)
+    )
+    _say(json.dumps(account.public(), indent=2))
+    return 0
+
+
+def cmd_accounts_add_event(settings: Settings, args: argparse.Namespace) -> int:
+    fields = {"at": args.at, "ip": args.ip, "device": args.device, "detail": args.detail, "place": args.place}
+    event = _run_with_directory(settings, lambda d: d.add_event(args.email, args.kind, **fields))
+    _say(json.dumps(event.to_dict(), indent=2))
+    return 0
+
+
+def cmd_accounts_show(settings: Settings, args: argparse.Namespace) -> int:
+    _say(json.dumps(_run_with_directory(settings, lambda d: d.show(args.email)), indent=2))
+    return 0
 
 
 def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -152,6 +204,29 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the model if the training data changed")
     train.add_argument("--force", action="store_true", help="train even if a model for this data exists")
     train.set_defaults(run=cmd_train)
+
+    accounts = commands.add_parser("accounts", help="customer accounts").add_subparsers(
+        dest="accounts_command", required=True
+    )
+    account_add = accounts.add_parser("add", help="create a customer account")
+    account_add.add_argument("--email", required=True)
+    account_add.add_argument("--name", required=True)
+    account_add.add_argument("--password", required=True)
+    account_add.add_argument("--phone")
+    account_add.add_argument("--totp-secret", help="base32 seed of an already bound authenticator")
+    account_add.set_defaults(run=cmd_accounts_add)
+    add_event = accounts.add_parser("add-event", help="record activity on an account")
+    add_event.add_argument("--email", required=True)
+    add_event.add_argument("--kind", required=True, choices=list(EVENT_KINDS))
+    add_event.add_argument("--ip")
+    add_event.add_argument("--at", help="ISO 8601 time (default: now)")
+    add_event.add_argument("--device")
+    add_event.add_argument("--place", help="approximate place, e.g. 'Lisbon, PT'")
+    add_event.add_argument("--detail")
+    add_event.set_defaults(run=cmd_accounts_add_event)
+    show = accounts.add_parser("show", help="print an account as JSON (never a hash or seed)")
+    show.add_argument("--email", required=True)
+    show.set_defaults(run=cmd_accounts_show)
 
     agents = commands.add_parser("agents", help="helpdesk agents").add_subparsers(dest="agents_command", required=True)
     add = agents.add_parser("add", help="create an agent; prints their TOTP secret once")

@@ -154,7 +154,7 @@ class Stack:
                     str(BIN / "rasa"), "run",
                     "--model", str(self.model),
                     "--enable-api",
-                    "--auth-token", self.env["RASA_TOKEN"],
+                    f"--auth-token={self.env['RASA_TOKEN']}",  # a token may start with "-"
                     "--port", str(s.rasa_port),
                     "--endpoints", str(self.run_dir / "endpoints.yml"),
                     "--credentials", str(s.root / "credentials.yml"),

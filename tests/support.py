@@ -151,6 +151,8 @@ async def escalated_conversation(chat_url: str, report: str = "someone logged in
     """A customer who reported something and accepted the security team; returns them and the ticket id."""
     customer = await ChatCustomer(chat_url).connect()
     await customer.say(report)
+    for _question in ("money moved", "access ongoing", "contacts changed"):
+        await customer.say("no")
     [done] = await customer.say("yes")
     assert "case number is RD-" in done["text"], done
     return customer, done["text"].split("case number is ")[1].split(".")[0]

@@ -27,11 +27,18 @@ async def test_reported_login_is_triaged_and_escalated_to_a_ticket(settings, cha
         [greeting] = await customer.say("hello")
         assert "Recovery Desk" in greeting["text"]
 
-        [offer] = await customer.say("someone logged into my account")
-        assert "security team" in offer["text"]
+        [question] = await customer.say("someone logged into my account")
+        assert "money" in question["text"]
         slots = await tracker_slots(settings, customer.session_id)
         assert slots["triage_category"] == "unrecognized_login"
         assert slots["triage_priority"] == "normal"
+        [question] = await customer.say("no")
+        assert "right now" in question["text"]
+        [question] = await customer.say("no")
+        assert "two-factor" in question["text"]
+        [offer] = await customer.say("no")
+        assert "security team" in offer["text"]
+        assert (await tracker_slots(settings, customer.session_id))["triage_priority"] == "normal"
 
         [done] = await customer.say("yes please")
         assert "case number is RD-" in done["text"]
@@ -54,6 +61,7 @@ async def test_reported_login_is_triaged_and_escalated_to_a_ticket(settings, cha
     assert stored["priority"] == "normal" and stored["status"] == "new"
     roles = [line["role"] for line in stored["transcript"]]
     assert roles[:2] == ["customer", "bot"] and "someone logged into my account" in stored["transcript"][2]["text"]
+    assert "Money moved: no." in stored["summary"] and "need:password_reset" in stored["tags"]
 
 
 async def test_replaying_a_ticket_request_returns_the_first_ticket(settings):

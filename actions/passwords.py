@@ -1,0 +1,24 @@
+"""Password storage: Argon2id with argon2-cffi's defaults, verified in constant time (PWD-3)."""
+from __future__ import annotations
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+def normalise(password: str) -> str:
+    return unicodedata.normalize("NFC", password)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(normalise(password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, normalise(password))
+    except (VerificationError, InvalidHashError):
+        return False
