@@ -1,0 +1,46 @@
+"""Triage from the customer's first message, on phrasings kept out of training (tests/nlu_holdout.yml)."""
+import aiohttp
+import yaml
+
+from bot.settings import ROOT
+
+TRIAGE_INTENTS = {
+    "report_unrecognized_login",
+    "report_unauthorized_transaction",
+    "report_credential_change",
+    "report_data_change",
+    "report_phishing",
+    "ask_breach",
+    "report_account_locked",
+    "report_other",
+}
+MIN_TRIAGE_ACCURACY = 0.90
+
+
+def holdout_examples() -> list[tuple[str, str]]:
+    data = yaml.safe_load((ROOT / "tests" / "nlu_holdout.yml").read_text())
+    return [
+        (line[2:].strip(), block["intent"])
+        for block in data["nlu"]
+        for line in block["examples"].splitlines()
+        if line.startswith("- ")
+    ]
+
+
+async def test_held_out_reports_are_triaged_into_the_right_category(settings):
+    examples = [(text, intent) for text, intent in holdout_examples() if intent in TRIAGE_INTENTS]
+    assert len(examples) >= 90
+    wrong = []
+    async with aiohttp.ClientSession() as http:
+        for text, expected in examples:
+            async with http.post(
+                f"http://127.0.0.1:{settings.rasa_port}/model/parse",
+                params={"token": settings.rasa_token},
+                json={"text": text},
+            ) as reply:
+                predicted = (await reply.json())["intent"]["name"]
+            if predicted != expected:
+                wrong.append((text, expected, predicted))
+    accuracy = 1 - len(wrong) / len(examples)
+    print(f"held-out triage accuracy: {accuracy:.3f} on {len(examples)} messages; misses: {wrong}")
+    assert accuracy >= MIN_TRIAGE_ACCURACY, wrong
