@@ -45,6 +45,9 @@ class AccountStore:
         ref = await self.ref_for_email(email)
         return await self.get(ref) if ref else None
 
+    async def set_secret(self, ref: str, name: str, value: str) -> None:
+        await self._redis.hset(_key(ref, "secrets"), name, value)
+
     async def secret(self, ref: str, name: str) -> Optional[str]:
         value = await self._redis.hget(_key(ref, "secrets"), name)
         return value.decode() if isinstance(value, bytes) else value
@@ -61,3 +64,24 @@ class AccountStore:
         low = since.timestamp() if since else "-inf"
         raws = await self._redis.zrevrangebyscore(_key(ref, "events"), "+inf", low, start=0, num=limit)
         return [ActivityEvent(**json.loads(r)) for r in raws]
+
+
+class SessionStore:
+    """The account's signed-in sessions and tokens; revoking them is PWD-4's first step."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def add(self, ref: str, session_id: str, description: dict) -> None:
+        await self._redis.hset(_key(ref, "sessions"), session_id, json.dumps(description))
+
+    async def count(self, ref: str) -> int:
+        return int(await self._redis.hlen(_key(ref, "sessions")))
+
+    async def revoke_all(self, ref: str) -> int:
+        """Removes every session at once and returns how many there were."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hlen(_key(ref, "sessions"))
+        pipe.delete(_key(ref, "sessions"))
+        count, _ = await pipe.execute()
+        return int(count)

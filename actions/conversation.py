@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from .redaction import redact_text
+from .redaction import mask_email, redact_text
 
 MAX_TRANSCRIPT_ENTRIES = 200
 
@@ -32,7 +32,7 @@ def transcript(events: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
             continue
         from_agent = ((event.get("data") or {}).get("custom") or {}).get("agent")
         role = "customer" if kind == "user" else ("agent" if from_agent else "bot")
-        lines.append({"role": role, "text": redact_text(text), "at": _at(event)})
+        lines.append({"role": role, "text": mask_email(redact_text(text)), "at": _at(event)})
     return lines[-MAX_TRANSCRIPT_ENTRIES:]
 
 

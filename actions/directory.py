@@ -7,7 +7,7 @@ from typing import Optional
 import pyotp
 from redis.asyncio import Redis
 
-from .account_store import AccountStore
+from .account_store import AccountStore, SessionStore
 from .accounts import Account, AccountError, ActivityEvent, new_account_ref, new_event, normalise_email, valid_email
 from .crypto import SecretBox
 from .passwords import hash_password
@@ -20,6 +20,7 @@ def totp_context(ref: str) -> str:
 class AccountDirectory:
     def __init__(self, redis: Redis, box: SecretBox) -> None:
         self.store = AccountStore(redis)
+        self.sessions = SessionStore(redis)
         self._box = box
 
     async def add(

@@ -63,18 +63,31 @@ class ActionCreateTicket(Action):
         priority = tracker.get_slot("triage_priority") or priority_for(category)
         channel = tracker.get_latest_input_channel() or "webchat"
         tags = sorted(set((tracker.get_slot("conversation_tags") or []) + [f"channel:{channel}"]))
+        s = services.current()
+        verified = await s.verification.get(tracker.sender_id)
+        account = await s.directory.store.get(verified.account_ref) if verified.account_ref else None
+        taken = []
+        if tracker.get_slot("sessions_revoked") is not None:
+            taken.append(f"Signed out {int(tracker.get_slot('sessions_revoked'))} other sessions")
         payload = {
             "category": category,
             "priority": priority,
             "channel": channel,
             "conversation_id": tracker.sender_id,
-            "customer": {"verification": {"level": "none", "methods": []}},
+            "customer": {
+                "account_ref": account.ref if account else "",
+                "display_name_masked": account.display_name_masked() if account else "",
+                "verification": verified.for_ticket(),
+            },
             "summary": summary(category, evidence_from(tracker)),
-            "tags": tags,
+            "tags": sorted(set(tags + [f"verified:{verified.level}"])),
+            "reported_activity": tracker.get_slot("reported_activity") or [],
+            "suspicious_ips": tracker.get_slot("suspicious_ips") or [],
+            "actions_taken": taken,
             "transcript": transcript(tracker.events),
         }
         try:
-            ticket = await services.current().helpdesk.create_ticket(
+            ticket = await s.helpdesk.create_ticket(
                 payload, escalation_key(tracker.sender_id, tracker.events)
             )
         except HelpdeskUnavailable:

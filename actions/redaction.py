@@ -44,3 +44,11 @@ def redact(text: str) -> Redacted:
 
 def redact_text(text: str) -> str:
     return redact(text).text
+
+
+_EMAIL_ADDRESS = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def mask_email(text: str) -> str:
+    """j***@example.com for every address in the text (PII-2)."""
+    return _EMAIL_ADDRESS.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)

@@ -8,19 +8,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from redis.asyncio import Redis
+
 from bot.settings import Settings
 
+from .code_inbox import CodeInbox
+from .crypto import SecretBox
+from .directory import AccountDirectory
 from .helpdesk_client import HelpdeskClient
+from .mail import Mailer
+from .one_time_codes import OneTimeCodes
+from .rate_limits import FailureCounter, SendingLimit
+from .secure_links import SecureLinks
+from .signing import derive_key
+from .verification import VerificationStore
 
 
 @dataclass
 class Services:
     settings: Settings
+    redis: Redis
     helpdesk: HelpdeskClient
+    directory: AccountDirectory
+    codes: OneTimeCodes
+    failures: FailureCounter
+    sends_per_account: SendingLimit
+    sends_per_conversation: SendingLimit
+    verification: VerificationStore
+    inbox: CodeInbox
+    links: SecureLinks
+    mailer: Mailer
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Services":
-        return cls(settings=settings, helpdesk=HelpdeskClient(settings.helpdesk_url, settings.secret_key))
+        redis = Redis.from_url(settings.require_redis_url())
+        box = SecretBox(settings.secret_key)
+        smtp = settings.smtp
+        return cls(
+            settings=settings,
+            redis=redis,
+            helpdesk=HelpdeskClient(settings.helpdesk_url, settings.secret_key),
+            directory=AccountDirectory(redis, box),
+            codes=OneTimeCodes(redis, derive_key(settings.secret_key, "one-time-codes")),
+            failures=FailureCounter(redis),
+            sends_per_account=SendingLimit(redis, "account", limit=3),
+            sends_per_conversation=SendingLimit(redis, "conversation", limit=5),
+            verification=VerificationStore(redis),
+            inbox=CodeInbox(redis, box),
+            links=SecureLinks(redis, settings.public_base_url),
+            mailer=Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password),
+        )
 
 
 _current: Optional[Services] = None

@@ -40,6 +40,9 @@ async def load_demo_accounts(directory: AccountDirectory) -> list[str]:
             await directory.add(demo["email"], demo["name"], secrets.token_urlsafe(24))
         except AccountError:
             continue  # already loaded on an earlier run
+        account = await directory.require(demo["email"])
+        for number, device in enumerate(("iPhone app", "Chrome on Windows", "Firefox on Linux"), start=1):
+            await directory.sessions.add(account.ref, f"sess_demo_{number}", {"device": device})
         for event in demo["events"]:
             fields = {k: v for k, v in event.items() if k not in ("kind", "at")}
             await directory.add_event(demo["email"], event["kind"], at=_ago(**event["at"]), **fields)

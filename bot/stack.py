@@ -100,7 +100,12 @@ def runtime_endpoints(settings: Settings) -> dict:
         redis_common["username"] = where.username
     return {
         "action_endpoint": {"url": settings.actions_url},
-        "tracker_store": {"type": "redis", "key_prefix": "rd:tracker", **redis_common},
+        "tracker_store": {
+            "type": "bot.tracker_store.RedactingRedisTrackerStore",
+            "key_prefix": "rd:tracker:",
+            "record_exp": 7 * 24 * 3600,
+            **redis_common,
+        },
         "lock_store": {"type": "redis", "key_prefix": "rd:lock", **redis_common},
         "event_broker": {"type": "bot.event_broker.RedisStreamEventBroker", "url": settings.require_redis_url()},
     }

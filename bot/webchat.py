@@ -20,7 +20,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
-from actions.redaction import redact
+from actions.code_inbox import CodeInbox
+
+from .redaction_hook import redacting
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -85,6 +87,7 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.redis_manager_url = redis_manager_url
         self.sio: Optional[AsyncServer] = None
+        self.inbox = CodeInbox.from_environment()
 
     def url_prefix(self) -> Text:
         return "/chat"
@@ -97,6 +100,7 @@ class WebChatInput(InputChannel):
         manager = AsyncRedisManager(self.redis_manager_url) if self.redis_manager_url else None
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         self.sio = sio
+        handle = redacting(on_new_message, self.inbox)
         chat = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
@@ -131,15 +135,9 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str):
                 await _refuse(sio, sid, "invalid_message", "message must be a string.")
                 return
-            cleaned = redact(text[:MAX_MESSAGE_CHARS])
-            await on_new_message(
-                UserMessage(
-                    cleaned.text,
-                    WebChatOutput(sio, self.bot_message_evt),
-                    joined,
-                    input_channel=self.name(),
-                    metadata={"redacted": cleaned.changed},
-                )
+            await handle(
+                UserMessage(text[:MAX_MESSAGE_CHARS], WebChatOutput(sio, self.bot_message_evt), joined,
+                            input_channel=self.name())
             )
 
         return chat

@@ -52,6 +52,11 @@ class RasaConversations:
             f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest"
         )
 
+    async def trigger(self, conversation_id: str, intent: str) -> None:
+        await self._post(
+            f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest"
+        )
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -176,3 +176,48 @@ class AgentApi:
 async def agent_api(settings: Any, role: str) -> AgentApi:
     agent = await add_agent(settings.redis_url, settings.secret_key, role)
     return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
+
+
+async def create_account(settings: Any, email: Optional[str] = None, sessions: int = 2, events: Optional[list] = None,
+                         totp_secret: Optional[str] = None) -> Any:
+    """A customer account with signed-in sessions and some activity, straight in the directory."""
+    from redis.asyncio import Redis
+
+    from actions.crypto import SecretBox
+    from actions.directory import AccountDirectory
+
+    client = Redis.from_url(settings.redis_url)
+    directory = AccountDirectory(client, SecretBox(settings.secret_key))
+    try:
+        account = await directory.add(email or f"c{secrets.token_hex(4)}@example.com", "Casey Jones",
+                                      secrets.token_urlsafe(20), totp_secret=totp_secret)
+        for number in range(sessions):
+            await directory.sessions.add(account.ref, f"sess_{number}", {"device": f"device {number}"})
+        for event in events or [{"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG"},
+                                {"kind": "profile_change", "detail": "Postal address changed"}]:
+            await directory.add_event(account.email, **event)
+        return account
+    finally:
+        await client.close()
+
+
+async def wait_for_mail(smtp: SmtpServer, recipient: str, subject_part: str, timeout: float = 10) -> str:
+    """The body of the newest message to ``recipient`` whose subject contains ``subject_part``."""
+    import email
+    import email.policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for mail in reversed(smtp.received):
+            message = email.message_from_bytes(mail.data, policy=email.policy.default)
+            if recipient in mail.recipients and subject_part in str(message["Subject"]):
+                return message.get_content()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no mail to {recipient} about {subject_part!r}")
+
+
+async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20) -> list[dict]:
+    replies = []
+    while not replies or marker not in replies[-1]["text"]:
+        replies.append(await asyncio.wait_for(customer.replies.get(), timeout))
+    return replies

@@ -1,0 +1,23 @@
+"""Customer-facing texts outside the chat (emails, secure pages), read from domain.yml responses
+so that every sentence a customer reads lives in one translatable place."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DOMAIN = Path(__file__).resolve().parent.parent / "domain.yml"
+
+
+@lru_cache(maxsize=1)
+def _responses() -> dict[str, str]:
+    domain = yaml.safe_load(DOMAIN.read_text())
+    return {name: variants[-1]["text"] for name, variants in domain["responses"].items()}
+
+
+def text(name: str, **values: Any) -> str:
+    """The response's default text with ``{placeholders}`` filled."""
+    template = _responses()[name]
+    return template.format(**values) if values else template

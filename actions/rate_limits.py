@@ -1,0 +1,86 @@
+"""Failure counters and sending limits shared by every conversation and channel (RL-1..RL-3)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from redis.asyncio import Redis
+
+FREE_FAILURES = 5
+FIRST_DELAY_SECONDS = 30
+MAX_DELAY_SECONDS = 3600
+HARD_LIMIT = 100
+_PREFIX = "rd:limits:"
+
+
+@dataclass(frozen=True)
+class RateLimited(Exception):
+    """Try again after ``retry_after`` seconds (None: a person must unlock it)."""
+
+    retry_after: Optional[int]
+
+
+def delay_after(failures: int) -> int:
+    """No delay for the first 5 failures in a row, then 30 s doubling up to an hour (RL-2)."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(FIRST_DELAY_SECONDS * 2 ** (failures - FREE_FAILURES), MAX_DELAY_SECONDS)
+
+
+class FailureCounter:
+    """Per account and factor (``email_code``, ``totp``, ...), whatever the conversation."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    def _key(self, factor: str, account_ref: str) -> str:
+        return f"{_PREFIX}failures:{factor}:{account_ref}"
+
+    async def check(self, factor: str, account_ref: str, now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        state = await self._redis.hgetall(self._key(factor, account_ref))
+        failures = int(state.get(b"count", 0))
+        if failures >= HARD_LIMIT:
+            raise RateLimited(None)
+        locked_until = float(state.get(b"locked_until", 0))
+        if locked_until > now:
+            raise RateLimited(int(locked_until - now) + 1)
+
+    async def failed(self, factor: str, account_ref: str, now: Optional[float] = None) -> int:
+        now = time.time() if now is None else now
+        key = self._key(factor, account_ref)
+        failures = await self._redis.hincrby(key, "count", 1)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, "locked_until", now + delay_after(failures))
+        pipe.expire(key, 24 * 3600)
+        await pipe.execute()
+        return failures
+
+    async def succeeded(self, factor: str, account_ref: str) -> None:
+        await self._redis.delete(self._key(factor, account_ref))
+
+
+class SendingLimit:
+    """At most ``limit`` sends per ``window`` for a subject (an account or a conversation) (RL-3)."""
+
+    def __init__(self, redis: Redis, name: str, limit: int, window_seconds: int = 3600) -> None:
+        self._redis = redis
+        self._name = name
+        self._limit = limit
+        self._window = window_seconds
+
+    async def take(self, subject: str, now: Optional[float] = None) -> None:
+        now = time.time() if now is None else now
+        key = f"{_PREFIX}sends:{self._name}:{subject}"
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, "-inf", now - self._window)
+        pipe.zrange(key, 0, 0, withscores=True)
+        pipe.zcard(key)
+        _, oldest, count = await pipe.execute()
+        if count >= self._limit:
+            raise RateLimited(int(oldest[0][1] + self._window - now) + 1 if oldest else self._window)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zadd(key, {f"{now}": now})
+        pipe.expire(key, self._window)
+        await pipe.execute()

@@ -1,0 +1,46 @@
+"""Single-use, expiring links to the secure pages (CONTRACT: ≤ 15 minutes). Only a hash is stored."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+from redis.asyncio import Redis
+
+LINK_TTL_SECONDS = {"password": 15 * 60, "totp": 10 * 60}
+
+
+@dataclass(frozen=True)
+class LinkGrant:
+    account_ref: str
+    conversation_id: str
+    purpose: str
+
+
+def _key(token: str) -> str:
+    return "rd:secure_link:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+class SecureLinks:
+    def __init__(self, redis: Redis, public_base_url: str) -> None:
+        self._redis = redis
+        self._base = public_base_url.rstrip("/")
+
+    async def issue(self, account_ref: str, conversation_id: str, purpose: str) -> str:
+        token = secrets.token_urlsafe(32)
+        grant = {"account_ref": account_ref, "conversation_id": conversation_id, "purpose": purpose}
+        await self._redis.set(_key(token), json.dumps(grant), ex=LINK_TTL_SECONDS[purpose])
+        return f"{self._base}/secure/{purpose}/{token}"
+
+    async def peek(self, token: str, purpose: str) -> Optional[LinkGrant]:
+        raw = await self._redis.get(_key(token))
+        grant = LinkGrant(**json.loads(raw)) if raw else None
+        return grant if grant and grant.purpose == purpose else None
+
+    async def consume(self, token: str, purpose: str) -> Optional[LinkGrant]:
+        """The grant, exactly once."""
+        raw = await self._redis.getdel(_key(token))
+        grant = LinkGrant(**json.loads(raw)) if raw else None
+        return grant if grant and grant.purpose == purpose else None

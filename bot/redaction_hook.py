@@ -1,0 +1,26 @@
+"""Wraps a channel's message handler so no secret reaches Rasa from any channel (PII-1).
+
+The text is redacted before Rasa parses, stores, logs or broadcasts it; a typed code is
+handed to the checking action through the sealed ``CodeInbox``."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import UserMessage
+
+from actions.code_inbox import CodeInbox
+from actions.redaction import redact
+
+MessageHandler = Callable[[UserMessage], Awaitable[Any]]
+
+
+def redacting(on_new_message: MessageHandler, inbox: CodeInbox) -> MessageHandler:
+    async def handle(message: UserMessage) -> Any:
+        cleaned = redact(message.text or "")
+        if cleaned.code:
+            await inbox.put(message.sender_id, cleaned.code)
+        message.text = cleaned.text
+        message.metadata = {**(message.metadata or {}), "redacted": cleaned.changed}
+        return await on_new_message(message)
+
+    return handle
