@@ -13,18 +13,22 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.redaction import redact_text
 
 
-def _redact_event(event: dict[str, Any]) -> None:
-    if isinstance(event.get("text"), str):
-        event["text"] = redact_text(event["text"])
-    parse_data = event.get("parse_data")
-    if isinstance(parse_data, dict) and isinstance(parse_data.get("text"), str):
-        parse_data["text"] = redact_text(parse_data["text"])
+def _redacted(value: Any) -> Any:
+    """Every string inside, redacted: texts, parse data, and the values a response was filled with."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 class RedactingRedisTrackerStore(RedisTrackerStore):
     @staticmethod
     def serialise_tracker(tracker: DialogueStateTracker) -> Text:
         dialogue = tracker.as_dialogue().as_dict()
-        for event in dialogue.get("events", []):
-            _redact_event(event)
+        dialogue["events"] = [
+            _redacted(event) if event.get("event") in ("user", "bot") else event for event in dialogue.get("events", [])
+        ]
         return json.dumps(dialogue)
