@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from actions.conversation import conversation_stream
-from actions.redaction import redact_text
+from actions.redaction import mask_email, redact_text
 
 log = logging.getLogger("recoverydesk.event_broker")
 STREAM_MAXLEN = 500
@@ -31,7 +31,7 @@ def conversation_line(event: Dict[Text, Any]) -> Optional[Dict[str, str]]:
     agent = ((event.get("data") or {}).get("custom") or {}).get("agent") if kind == "bot" else None
     return {
         "role": "customer" if kind == "user" else ("agent" if agent else "bot"),
-        "text": redact_text(text),
+        "text": mask_email(redact_text(text)),
         "ts": repr(float(event.get("timestamp") or 0.0)),
         "agent": agent or "",
     }

@@ -15,7 +15,10 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from actions import messages
+from actions.account_store import AccountStore
 from actions.conversation import conversation_stream
+from actions.mail import Mailer, MailNotSent
 from actions.crypto import SecretBox
 from actions.signing import SignatureError, derive_key, verify
 from bot.settings import Settings
@@ -81,6 +84,9 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         app.ctx.audit = AuditLog(client)
         app.ctx.agents = AgentDirectory(client, SecretBox(settings.secret_key))
         app.ctx.rasa = RasaConversations(settings.rasa_url, settings.rasa_token)
+        app.ctx.accounts = AccountStore(client)
+        smtp = settings.smtp
+        app.ctx.mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
 
     @app.after_server_stop
     async def disconnect(app: Sanic, _loop: Any) -> None:
@@ -327,7 +333,25 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         except ConversationUnavailable:
             log.warning("helpdesk.resolution_not_delivered", extra={"ticket": ticket.id})
         await request.app.ctx.audit.record("ticket.resolved", session.username, ticket.id)
+        await notify_resolved(ticket, resolution)
         return response.json(await ticket_view(ticket))
+
+    async def notify_resolved(ticket: Ticket, resolution: str) -> None:
+        """NOT-1: the account's address hears of the outcome, with no secret and no link that grants access."""
+        ref = ticket.customer.get("account_ref")
+        account = await app.ctx.accounts.get(ref) if ref else None
+        if account is None:
+            return
+        values = {"ticket_id": ticket.id, "resolution": resolution,
+                  "when": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")}
+        try:
+            await app.ctx.mailer.send(
+                [account.email, *account.previous_emails],
+                messages.text("utter_email_resolved_subject", **values),
+                messages.text("utter_email_resolved_body", **values),
+            )
+        except MailNotSent:
+            log.warning("helpdesk.resolution_mail_failed", extra={"ticket": ticket.id})
 
     @app.get(f"{API}/tickets/<ticket_id>/events")
     @agent_only("read")

@@ -6,7 +6,7 @@ import time
 import aiohttp
 import pytest
 
-from .support import agent_api, escalated_conversation
+from .support import ChatCustomer, agent_api, collect_until, create_account, escalated_conversation, wait_for_mail
 
 
 async def next_sse_event(reply: aiohttp.ClientResponse, wanted: str, timeout: float) -> dict:
@@ -158,3 +158,31 @@ async def test_cookie_sessions_need_the_csrf_token_to_change_things(settings, ch
                 assert reply.status == 201
     finally:
         await customer.close()
+
+
+async def test_resolving_a_verified_customers_ticket_emails_them(settings, smtp_server, chat_url):
+    import re
+
+    account = await create_account(settings)
+    customer = await ChatCustomer(chat_url).connect()
+    security = await agent_api(settings, "security")
+    try:
+        await customer.say("secure my account")
+        await customer.say(account.email)
+        code = re.search(r"\b(\d{6})\b", await wait_for_mail(smtp_server, account.email, "verification code")).group(1)
+        await customer.sio.emit("user_uttered", {"message": code, "session_id": customer.session_id})
+        await collect_until(customer, "Were any of these not you?")
+        [done] = await customer.say("I want to talk to a person")
+        ticket_id = re.search(r"RD-\d+", done["text"]).group(0)
+        _, ticket = await security.call("GET", f"/tickets/{ticket_id}")
+        assert ticket["customer"]["verification"] == {"level": "basic", "methods": ["email_code"]}
+        assert ticket["customer"]["account_ref"] == account.ref and ticket["customer"]["display_name_masked"] == "C*** J***"
+        assert account.email not in str(ticket)
+
+        status, _ = await security.call("POST", f"/tickets/{ticket_id}/resolve", {"resolution": "We blocked the device."})
+        assert status == 200
+        notice = await wait_for_mail(smtp_server, account.email, f"case {ticket_id} is resolved")
+        assert "We blocked the device." in notice and "this wasn't me" in notice and "http" not in notice
+    finally:
+        await customer.close()
+        await security.close()
