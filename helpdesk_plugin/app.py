@@ -214,18 +214,22 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
 
 
     async def live_lines(ticket: Ticket) -> list[dict[str, Any]]:
-        """What was said after the ticket was created, from the conversation's stream."""
-        created = datetime.fromisoformat(ticket.created_at.replace("Z", "+00:00")).timestamp()
+        """What was said after the intake transcript ends, from the conversation's stream."""
+        last = ticket.transcript[-1]["at"] if ticket.transcript and ticket.transcript[-1]["at"] else ticket.created_at
+        since = datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp()
         rows = await app.ctx.redis.xrange(conversation_stream(ticket.conversation_id), count=500)
         lines = [line_from_stream(fields) for _, fields in rows]
-        return [line for line in lines if line["ts"] >= created - 1][-MAX_TRANSCRIPT:]
+        # The intake transcript holds whole seconds: skip what it already has from its last second.
+        held = {(line["role"], line["text"]) for line in ticket.transcript if line["at"] == last}
+        fresh = [
+            line for line in lines
+            if line["ts"] >= since + 1 or (line["ts"] >= since and (line["role"], line["text"]) not in held)
+        ]
+        return fresh[-MAX_TRANSCRIPT:]
 
     async def ticket_view(ticket: Ticket) -> dict[str, Any]:
         view = ticket.to_dict()
-        seen = {(line["role"], line["text"]) for line in ticket.transcript[-5:]}
-        for line in await live_lines(ticket):
-            if (line["role"], line["text"]) not in seen:
-                view["transcript"].append({"role": line["role"], "text": line["text"], "at": line["at"]})
+        view["transcript"] += [{"role": ln["role"], "text": ln["text"], "at": ln["at"]} for ln in await live_lines(ticket)]
         return view
 
     async def load(request: Request, ticket_id: str) -> Ticket:
@@ -359,6 +363,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         ticket = await load(request, ticket_id)
         lines = conversation_stream(ticket.conversation_id)
         stream = await request.respond(content_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        await stream.send(": connected\n\n")
         cursor = {lines: "$", CHANGES_STREAM: "$"}
         while True:
             result = await request.app.ctx.redis.xread(cursor, block=SSE_KEEPALIVE_MS, count=100)
@@ -380,6 +385,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
     @agent_only("read")
     async def queue_events(request: Request, session: AgentSession) -> response.HTTPResponse:
         stream = await request.respond(content_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        await stream.send(": connected\n\n")
         cursor = {CHANGES_STREAM: "$"}
         while True:
             result = await request.app.ctx.redis.xread(cursor, block=SSE_KEEPALIVE_MS, count=100)
