@@ -51,6 +51,12 @@ async def _mail_code(account: Account, code: str) -> None:
         log.warning("identity.code_mail_failed")
 
 
+def ask_to_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """Nothing about the account is shown or changed before the customer is verified."""
+    dispatcher.utter_message(response="utter_ask_email")
+    return [SlotSet("verify_step", "ask_email")]
+
+
 class ActionStartVerification(Action):
     def name(self) -> Text:
         return "action_start_verification"
@@ -106,8 +112,7 @@ class ActionResendCode(Action):
         s = services.current()
         pending = await s.verification.pending(tracker.sender_id)
         if pending is None:
-            dispatcher.utter_message(response="utter_ask_email")
-            return [SlotSet("verify_step", "ask_email")]
+            return ask_to_verify(dispatcher)
         try:
             await s.sends_per_conversation.take(tracker.sender_id)
             if pending:
@@ -132,8 +137,7 @@ class ActionVerifyCode(Action):
         pending = await s.verification.pending(tracker.sender_id)
         dispatcher.utter_message(response="utter_never_share_codes")
         if pending is None:
-            dispatcher.utter_message(response="utter_ask_email")
-            return [SlotSet("verify_step", "ask_email")]
+            return ask_to_verify(dispatcher)
         if not pending:  # the address belongs to no account: indistinguishable from a wrong code
             dispatcher.utter_message(response="utter_code_wrong")
             return [SlotSet("verify_step", "code_sent")]
@@ -184,8 +188,7 @@ class ActionReviewActivity(Action):
         s = services.current()
         verified = await s.verification.get(tracker.sender_id)
         if not verified.at_least("basic") or verified.account_ref is None:
-            dispatcher.utter_message(response="utter_ask_email")
-            return [SlotSet("verify_step", "ask_email")]
+            return ask_to_verify(dispatcher)
         since = datetime.now(timezone.utc) - timedelta(days=REVIEW_DAYS)
         events = await s.directory.store.events(verified.account_ref, since, limit=8)
         if not events:
@@ -226,8 +229,7 @@ class ActionSignOutEverywhere(Action):
         s = services.current()
         verified = await s.verification.get(tracker.sender_id)
         if not verified.at_least("basic") or verified.account_ref is None:
-            dispatcher.utter_message(response="utter_ask_email")
-            return [SlotSet("verify_step", "ask_email")]
+            return ask_to_verify(dispatcher)
         count = await s.directory.sessions.revoke_all(verified.account_ref)
         dispatcher.utter_message(response="utter_signed_out", count=str(count))
         return [SlotSet("sessions_revoked", float(count))]
@@ -244,8 +246,7 @@ class ActionSendPasswordLink(Action):
         verified = await s.verification.get(tracker.sender_id)
         account = await s.directory.store.get(verified.account_ref) if verified.account_ref else None
         if account is None or not verified.at_least("basic"):
-            dispatcher.utter_message(response="utter_ask_email")
-            return [SlotSet("verify_step", "ask_email")]
+            return ask_to_verify(dispatcher)
         if account.has_totp and not verified.at_least("strong"):
             dispatcher.utter_message(response="utter_need_second_factor")
             return [SlotSet("verify_step", "needs_person")]
