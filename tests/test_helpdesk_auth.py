@@ -80,3 +80,27 @@ async def test_unsigned_ticket_requests_are_rejected(settings):
             headers={"Idempotency-Key": "unsigned-0001", "X-RecoveryDesk-Timestamp": str(int(time.time()))},
         ) as reply:
             assert reply.status == 401
+
+
+async def post_signed(settings, body: bytes, headers: dict):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{settings.helpdesk_url}/api/v1/tickets", data=body,
+                             headers={"Content-Type": "application/json", **headers}) as reply:
+            return reply.status, await reply.json()
+
+
+async def test_stale_and_altered_ticket_requests_are_rejected(settings):
+    from actions.signing import derive_key, sign
+
+    key = derive_key(settings.secret_key, "tickets")
+    body = b'{"category": "other", "priority": "low", "conversation_id": "sig-test-conversation-000000000000"}'
+    stale = sign(key, body, now=time.time() - 301)
+    status, error = await post_signed(settings, body, {"Idempotency-Key": "stale-0001", **stale})
+    assert status == 401 and error["error"]["code"] == "unauthenticated"
+    fresh = sign(key, body)
+    status, _ = await post_signed(settings, body.replace(b"low", b"urgent"), {"Idempotency-Key": "altered-0001", **fresh})
+    assert status == 401
+    status, error = await post_signed(settings, body, {**fresh})
+    assert status == 400 and "Idempotency-Key" in error["error"]["message"]
+    status, created = await post_signed(settings, body, {"Idempotency-Key": "valid-0001", **fresh})
+    assert status == 201 and created["id"].startswith("RD-")
