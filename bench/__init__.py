@@ -1,0 +1,1 @@
+"""`make bench`: the Recovery Desk performance benchmark (run as `python -m bench`)."""

@@ -1,0 +1,77 @@
+"""Turn latency against conversation length: a few long conversations in a stable two-rule loop."""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from typing import Optional
+
+from .chat import ChatSession, Flow, TurnResult
+from .load import Budget, play
+from .stats import Latency, percentile, ratio
+
+WINDOW = 5
+BUCKET = 10
+
+
+@dataclass(frozen=True)
+class DriftPlan:
+    url: str
+    conversations: int
+    flow: Flow  # calibrated, `turns` long
+    turn_timeout: float = 10.0
+    max_seconds: float = 240.0  # the conversations stop here even if the server has slowed to a crawl
+
+    @property
+    def turns(self) -> int:
+        return len(self.flow.turns)
+
+
+async def run_drift(plan: DriftPlan) -> list[TurnResult]:
+    flow = plan.flow
+    budget = Budget.lasting(plan.max_seconds)
+
+    async def one() -> list[TurnResult]:
+        results: list[TurnResult] = []
+        session = ChatSession(plan.url)
+        await session.open()
+        try:
+            last = await play(session, flow, plan.turn_timeout, results, budget)
+        finally:
+            results.extend(await session.close(0.25, flow.name, last))
+        return results
+
+    batches = await asyncio.gather(*(one() for _ in range(plan.conversations)))
+    return [result for batch in batches for result in batch]
+
+
+def summarize(plan: DriftPlan, results: list[TurnResult]) -> dict:
+    ok = [r for r in results if r.ok and not r.silent]
+
+    def window(first: int, last: int) -> list[float]:
+        return [r.latency for r in ok if first <= r.index <= last]
+
+    early = window(1, WINDOW)
+    late = window(plan.turns - WINDOW + 1, plan.turns)
+    p50_early = percentile(early, 50)
+    p50_late = percentile(late, 50)
+    errors = Counter(r.error for r in results if r.error)
+    return {
+        "conversations": plan.conversations,
+        "turns": plan.turns,
+        "early_turns": f"1-{WINDOW}",
+        "late_turns": f"{plan.turns - WINDOW + 1}-{plan.turns}",
+        "p50_early_ms": _ms(p50_early),
+        "p50_late_ms": _ms(p50_late),
+        "late_over_early": ratio(p50_late, p50_early),
+        "p50_ms_by_10_turns": {
+            f"{start}-{start + BUCKET - 1}": Latency.of_seconds(window(start, start + BUCKET - 1)).p50_ms
+            for start in range(1, plan.turns + 1, BUCKET)
+        },
+        "errors": sum(errors.values()),
+        "errors_by_kind": dict(errors),
+    }
+
+
+def _ms(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds * 1000, 1)

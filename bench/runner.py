@@ -1,0 +1,210 @@
+"""The benchmark's phases: our stack and the `rasa init` reference bot, measured turn about.
+
+Both servers run side by side, each idle while the other is measured, and each load level is
+played in alternating rounds (ours, reference, ours, reference, ...). On a shared, noisy
+machine that keeps the two sides of every ratio measured under the same conditions.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from bot.settings import ROOT
+
+from .calibrate import Calibration, calibrate
+from .chat import Flow
+from .config import BenchConfig
+from .drift import DriftPlan, run_drift, summarize
+from .flows import HANDOFF_SETUP, INIT_BOT_FLOWS, INIT_BOT_LONG_LOOP, LONG_LOOP, OUR_FLOWS, long_flow
+from .handoff import HandoffError, HandoffPlan, run_handoff
+from .initbot import InitBotServer
+from .intake import IntakePlan, run_intake
+from .load import LoadOutcome, LoadPlan, run_load
+from .memory import ProcessMonitor
+from .services import OurStack
+
+VAR = ROOT / "var" / "bench"
+Say = Callable[[str], None]
+OUR_PROCESSES = ("rasa", "actions", "helpdesk", "redis", "bench")
+REFERENCE_PROCESS = "init rasa"
+CALIBRATION_LIMIT_SECONDS = 300
+
+
+@dataclass
+class Results:
+    ours: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Side:
+    """One bot under test: where it listens, what it is called, the processes that are it."""
+
+    label: str  # "ours" or "rasa init"
+    url: str
+    processes: dict[str, str]  # monitor name -> name in the report
+    into: dict[str, Any]
+    flows: tuple[Flow, ...] = ()
+    loop: Optional[Flow] = None
+
+
+@dataclass
+class Bench:
+    config: BenchConfig
+    monitor: ProcessMonitor
+    results: Results
+    say: Say
+
+    async def calibrated(self, side: Side, flows: tuple[Flow, ...]) -> Calibration:
+        self.say(f"  {side.label}: reading what the bot answers to each flow")
+        found = await asyncio.wait_for(calibrate(side.url, flows), CALIBRATION_LIMIT_SECONDS)
+        for warning in found.warnings:
+            self.say(f"    ! {warning}")
+        self.results.warnings.extend(f"{side.label}: {warning}" for warning in found.warnings)
+        side.into["flows"] = found.transcripts
+        return found
+
+    def usage(self, side: Side, phase: str) -> dict[str, Any]:
+        rename = side.processes
+        return {
+            "peak_rss_mib": {rename[n]: v for n, v in self.monitor.peaks_mib(phase, rename).items()},
+            "cpu_seconds": {rename[n]: v for n, v in self.monitor.cpu_seconds(phase, rename).items()},
+            **self.monitor.machine(phase),
+        }
+
+    async def load_levels(self, sides: list[Side]) -> None:
+        config = self.config
+        for users in config.levels:
+            outcomes: dict[str, list[LoadOutcome]] = {side.label: [] for side in sides}
+            seconds = config.load_seconds / config.rounds
+            self.say(f"  {users} concurrent customer(s): {config.rounds} round(s) of {seconds:.1f} s per bot")
+            for _round in range(config.rounds):
+                for side in sides:
+                    plan = LoadPlan(side.label, side.url, users, seconds, side.flows,
+                                    config.max_conversations, config.turn_timeout)
+                    with self.monitor.phase(f"{side.label}/load_n{users}"):
+                        outcomes[side.label].append(await run_load(plan))
+                    await asyncio.sleep(config.settle_seconds)
+            for side in sides:
+                summary = LoadOutcome.combine(outcomes[side.label]).summary()
+                summary.update(self.usage(side, f"{side.label}/load_n{users}"))
+                summary.update(cpu_per_turn(summary))
+                side.into.setdefault("load", {})[str(users)] = summary
+                self.say(f"    {side.label}: {summary['turns_per_s']} turns/s, p50 {summary['latency']['p50_ms']} ms, "
+                         f"p95 {summary['latency']['p95_ms']} ms, {summary['errors']} errors")
+
+    async def drift(self, side: Side) -> None:
+        if side.loop is None:
+            return
+        config = self.config
+        plan = DriftPlan(side.url, config.drift_conversations, long_flow(side.loop, config.drift_turns), config.turn_timeout)
+        self.say(f"  {side.label}: {plan.conversations} conversations of {plan.turns} turns at once")
+        with self.monitor.phase(f"{side.label}/conversation_length"):
+            summary = summarize(plan, await run_drift(plan))
+        side.into["conversation_length"] = summary
+        self.say(f"    p50 turns {summary['early_turns']}: {summary['p50_early_ms']} ms, "
+                 f"turns {summary['late_turns']}: {summary['p50_late_ms']} ms")
+        await asyncio.sleep(config.settle_seconds)
+
+    async def handoff(self, stack: OurStack, setup: Flow) -> None:
+        s = stack.settings
+        plan = HandoffPlan(stack.chat_url, s.helpdesk_url, s.require_redis_url(), s.secret_key,
+                           self.config.handoff_messages, setup)
+        self.say(f"  ours: handoff, {plan.messages} customer messages to a claiming agent's console")
+        try:
+            outcome = await run_handoff(plan)
+        except HandoffError as exc:
+            self.results.warnings.append(f"ours: handoff not measured: {exc}")
+            self.say(f"    ! handoff not measured: {exc}")
+            self.results.ours["handoff"] = {"error": str(exc)}
+            return
+        summary = outcome.summary(plan.messages)
+        self.results.ours["handoff"] = summary
+        self.say(f"    p50 {summary['latency']['p50_ms']} ms, p95 {summary['latency']['p95_ms']} ms, "
+                 f"{summary['errors']} errors")
+        await asyncio.sleep(self.config.settle_seconds)
+
+    async def intake(self, stack: OurStack, side: Side) -> None:
+        s, config = stack.settings, self.config
+        plan = IntakePlan(s.helpdesk_url, s.secret_key, config.intake_concurrency, config.intake_seconds,
+                          config.intake_max_requests)
+        self.say(f"  ours: ticket intake, {plan.concurrency} at once for {plan.duration:.0f} s")
+        with self.monitor.phase("ours/ticket_intake"):
+            outcome = await run_intake(plan)
+        summary = {**outcome.summary(), **self.usage(side, "ours/ticket_intake")}
+        self.results.ours["ticket_intake"] = summary
+        self.say(f"    {summary['requests_per_s']} requests/s ({summary['created_per_s']} created/s), "
+                 f"{summary['errors']} errors")
+
+
+def cpu_per_turn(summary: dict[str, Any]) -> dict[str, Optional[float]]:
+    """CPU milliseconds the servers spent per answered turn: unlike turns/s, hardly moved by other
+    tenants of the machine. `server` is every process of the stack but the load generator."""
+    turns = summary["turns_ok"]
+    cpu = summary["cpu_seconds"]
+    servers = sum(seconds for name, seconds in cpu.items() if name != "bench")
+    return {
+        "rasa_cpu_ms_per_turn": round(1000 * cpu.get("rasa", 0.0) / turns, 1) if turns else None,
+        "server_cpu_ms_per_turn": round(1000 * servers / turns, 1) if turns else None,
+    }
+
+
+async def _phases(bench: Bench, stack: OurStack, ours: Side, reference: Optional[Side]) -> None:
+    found = await bench.calibrated(ours, OUR_FLOWS + (LONG_LOOP, HANDOFF_SETUP))
+    ours.flows = tuple(found.flow(flow.name) for flow in OUR_FLOWS)
+    ours.loop = found.flow(LONG_LOOP.name)
+    sides = [ours]
+    if reference is not None:
+        theirs = await bench.calibrated(reference, INIT_BOT_FLOWS + (INIT_BOT_LONG_LOOP,))
+        reference.flows = tuple(theirs.flow(flow.name) for flow in INIT_BOT_FLOWS)
+        reference.loop = theirs.flow(INIT_BOT_LONG_LOOP.name)
+        sides.append(reference)
+    await bench.load_levels(sides)
+    for side in sides:
+        await bench.drift(side)
+    await bench.handoff(stack, found.flow(HANDOFF_SETUP.name))
+    await bench.intake(stack, ours)
+
+
+def _start_ours(stack: OurStack, bench: Bench) -> Side:
+    bench.say("Recovery Desk stack")
+    started = time.monotonic()
+    stack.start(say=lambda line: bench.say(f"  {line.strip()}"))
+    bench.results.ours["start_seconds"] = round(time.monotonic() - started, 1)
+    bench.results.ours["model"] = stack.stack.model.name if stack.stack else None
+    for name, pid in stack.pids().items():
+        bench.monitor.watch(name, pid)
+    bench.monitor.watch("bench", os.getpid(), with_children=False)
+    return Side("ours", stack.chat_url, {n: n for n in OUR_PROCESSES}, bench.results.ours)
+
+
+def _start_reference(server: InitBotServer, bench: Bench) -> Side:
+    bench.say("`rasa init` reference bot (stock socketio channel, in-memory tracker store)")
+    started = time.monotonic()
+    server.start()
+    bench.say("  ✓ rasa ready")
+    bench.results.reference["start_seconds"] = round(time.monotonic() - started, 1)
+    if server.process is not None:
+        bench.monitor.watch(REFERENCE_PROCESS, server.process.pid)
+    return Side("rasa init", server.url, {REFERENCE_PROCESS: "rasa"}, bench.results.reference)
+
+
+def run(config: BenchConfig, monitor: ProcessMonitor, results: Results, say: Say, project: Optional[Path]) -> None:
+    bench = Bench(config, monitor, results, say)
+    stack = OurStack(VAR / "run")
+    server = InitBotServer(project, VAR / "rasa-init-run.log") if project is not None else None
+    try:
+        ours = _start_ours(stack, bench)
+        reference = _start_reference(server, bench) if server is not None else None
+        say("Measuring")
+        asyncio.run(_phases(bench, stack, ours, reference))
+    finally:
+        monitor.forget(*OUR_PROCESSES, REFERENCE_PROCESS)
+        if server is not None:
+            server.stop()
+        stack.stop()
