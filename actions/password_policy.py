@@ -5,9 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
-from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH_WITHOUT_SECOND_FACTOR = 15
@@ -60,10 +58,3 @@ def check_new_password(
         raise PasswordRejected("password_same")
     return password
 
-
-def strength_hint(password: str) -> Optional[str]:
-    """zxcvbn's suggestion for a weak but acceptable password (shown as advice, not a rule)."""
-    result = zxcvbn(password[:100])
-    if result["score"] >= 3:
-        return None
-    return (result["feedback"].get("warning") or " ".join(result["feedback"].get("suggestions", []))) or None
