@@ -20,7 +20,8 @@ def redacting(on_new_message: MessageHandler, inbox: CodeInbox) -> MessageHandle
         if cleaned.code:
             await inbox.put(message.sender_id, cleaned.code)
         message.text = cleaned.text
-        message.metadata = {**(message.metadata or {}), "redacted": cleaned.changed}
+        if cleaned.changed:  # metadata on every message would cost Rasa a slow tracker merge per save
+            message.metadata = {**(message.metadata or {}), "redacted": True}
         return await on_new_message(message)
 
     return handle

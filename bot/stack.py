@@ -102,11 +102,11 @@ def runtime_endpoints(settings: Settings) -> dict:
         "action_endpoint": {"url": settings.actions_url},
         "tracker_store": {
             "type": "bot.tracker_store.RedactingRedisTrackerStore",
-            "key_prefix": "rd:tracker:",
+            "key_prefix": "rdtracker",  # Rasa accepts only alphanumeric prefixes
             "record_exp": 7 * 24 * 3600,
             **redis_common,
         },
-        "lock_store": {"type": "redis", "key_prefix": "rd:lock", **redis_common},
+        "lock_store": {"type": "redis", "key_prefix": "rdlock", **redis_common},
         "event_broker": {"type": "bot.event_broker.RedisStreamEventBroker", "url": settings.require_redis_url()},
     }
 

@@ -22,6 +22,8 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from actions.code_inbox import CodeInbox
 
+from . import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
+
 from .redaction_hook import redacting
 
 log = logging.getLogger("recoverydesk.webchat")
