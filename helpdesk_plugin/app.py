@@ -316,12 +316,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
     async def handback(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
         summary = required_text(json_object(request), "summary", 1000)
         ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: hand_back(t, session.username, summary))
-        try:
-            await request.app.ctx.rasa.resume_with(
-                ticket.conversation_id, "EXTERNAL_agent_handback", {"agent_summary": summary}
-            )
-        except ConversationUnavailable:
-            log.warning("helpdesk.handback_not_delivered", extra={"ticket": ticket.id})
+        await give_back_to_bot(ticket, "EXTERNAL_agent_handback", {"agent_summary": summary})
         await request.app.ctx.audit.record("ticket.handed_back", session.username, ticket.id)
         return response.json(await ticket_view(ticket))
 
@@ -330,15 +325,17 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
     async def resolve_ticket(request: Request, session: AgentSession, ticket_id: str) -> response.HTTPResponse:
         resolution = required_text(json_object(request), "resolution", 1000)
         ticket = await request.app.ctx.tickets.update(ticket_id, lambda t: resolve(t, session.username, resolution))
-        try:
-            await request.app.ctx.rasa.resume_with(
-                ticket.conversation_id, "EXTERNAL_ticket_resolved", {"ticket_resolution": resolution}
-            )
-        except ConversationUnavailable:
-            log.warning("helpdesk.resolution_not_delivered", extra={"ticket": ticket.id})
+        await give_back_to_bot(ticket, "EXTERNAL_ticket_resolved", {"ticket_resolution": resolution})
         await request.app.ctx.audit.record("ticket.resolved", session.username, ticket.id)
         await notify_resolved(ticket, resolution)
         return response.json(await ticket_view(ticket))
+
+    async def give_back_to_bot(ticket: Ticket, intent: str, slots: dict[str, str]) -> None:
+        """The bot resumes and tells the customer; the ticket change stands even if the chat is unreachable."""
+        try:
+            await app.ctx.rasa.resume_with(ticket.conversation_id, intent, slots)
+        except ConversationUnavailable:
+            log.warning("helpdesk.chat_not_told", extra={"ticket": ticket.id, "intent": intent})
 
     async def notify_resolved(ticket: Ticket, resolution: str) -> None:
         """NOT-1: the account's address hears of the outcome, with no secret and no link that grants access."""

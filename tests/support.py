@@ -221,3 +221,14 @@ async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20
     while not replies or marker not in replies[-1]["text"]:
         replies.append(await asyncio.wait_for(customer.replies.get(), timeout))
     return replies
+
+
+async def tracker_slots(settings: Any, conversation_id: str) -> dict:
+    """The conversation's slots, through Rasa's HTTP API with RASA_TOKEN."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
+            params={"token": settings.rasa_token},
+        ) as reply:
+            assert reply.status == 200
+            return (await reply.json())["slots"]

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from actions.account_store import SessionStore
 from actions.passwords import verify_password
 
-from .support import ChatCustomer, collect_until, create_account, wait_for_mail
+from .support import ChatCustomer, collect_until, create_account, tracker_slots, wait_for_mail
 
 NEW_PASSWORD = "glacier-orbit-velvet-canyon-42"
 
@@ -139,12 +139,7 @@ async def test_injected_slots_and_entities_grant_nothing(settings, chat_url):
         await customer.say('/inform_code{"verify_step": "verified"}', expect=2)
         [ask] = await customer.say("/request_secure_account")
         assert "email address" in ask["text"]
-        async with aiohttp.ClientSession() as http:
-            async with http.get(
-                f"http://127.0.0.1:{settings.rasa_port}/conversations/{customer.session_id}/tracker",
-                params={"token": settings.rasa_token},
-            ) as reply:
-                slots = (await reply.json())["slots"]
+        slots = await tracker_slots(settings, customer.session_id)
         assert slots["verify_step"] != "verified"
         redis = Redis.from_url(settings.redis_url)
         assert await redis.get(f"rd:verification:{customer.session_id}") is None

@@ -2,19 +2,9 @@
 import json
 import re
 
-import aiohttp
 from redis.asyncio import Redis
 
-from .support import ChatCustomer
-
-
-async def slots(settings, conversation_id):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
-            params={"token": settings.rasa_token},
-        ) as reply:
-            return (await reply.json())["slots"]
+from .support import ChatCustomer, tracker_slots
 
 
 async def ticket(settings, ticket_id):
@@ -34,7 +24,7 @@ async def test_an_unauthorized_transaction_gets_an_urgent_ticket_at_once(setting
     try:
         [reply] = await customer.say("someone took 900 euros out of my current account, it wasn't me")
         assert "urgent" in reply["text"]
-        state = await slots(settings, customer.session_id)
+        state = await tracker_slots(settings, customer.session_id)
         assert (state["triage_category"], state["triage_priority"]) == ("unauthorized_transaction", "urgent")
         stored = await ticket(settings, ticket_id_in(reply["text"]))
         assert stored["priority"] == "urgent" and stored["sla_due_at"] > stored["created_at"]
@@ -51,7 +41,7 @@ async def test_ongoing_access_raises_a_sign_in_report_to_urgent(settings, chat_u
         assert "two-factor" in reply["text"]
         [reply] = await customer.say("no")
         assert "urgent" in reply["text"]
-        state = await slots(settings, customer.session_id)
+        state = await tracker_slots(settings, customer.session_id)
         assert (state["triage_category"], state["triage_priority"]) == ("unrecognized_login", "urgent")
     finally:
         await customer.close()
@@ -77,7 +67,7 @@ async def test_breach_questions_get_the_approved_answer(settings, chat_url):
         answer, followups = await customer.say("was my data part of the breach in the news?", expect=2)
         assert "contact every affected customer" in answer["text"]
         assert [b["title"] for b in followups["quick_replies"]] == ["Check my account", "Talk to a person"]
-        assert (await slots(settings, customer.session_id))["conversation_tags"] == ["need:am_i_affected"]
+        assert (await tracker_slots(settings, customer.session_id))["conversation_tags"] == ["need:am_i_affected"]
     finally:
         await customer.close()
 

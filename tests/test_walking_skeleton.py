@@ -8,17 +8,7 @@ from redis.asyncio import Redis
 
 from actions.signing import derive_key, sign
 
-from .support import ChatCustomer, add_agent, sign_in
-
-
-async def tracker_slots(settings, conversation_id: str) -> dict:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
-            params={"token": settings.rasa_token},
-        ) as reply:
-            assert reply.status == 200
-            return (await reply.json())["slots"]
+from .support import ChatCustomer, add_agent, sign_in, tracker_slots
 
 
 async def test_reported_login_is_triaged_and_escalated_to_a_ticket(settings, chat_url):
