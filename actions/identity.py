@@ -252,5 +252,5 @@ class ActionSendPasswordLink(Action):
             return [SlotSet("verify_step", "needs_person")]
         link = await s.links.issue(account.ref, tracker.sender_id, "password")
         dispatcher.utter_message(response="utter_password_link", link=link)
-        return []
+        return [SlotSet("verify_step", "verified")]
 

@@ -16,15 +16,18 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from redis.asyncio import Redis
 from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
+from actions import session_tokens
 from actions.code_inbox import CodeInbox
+from actions.verification import VerificationStore
 
 from . import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
-
 from .redaction_hook import redacting
+from .settings import Settings
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -89,7 +92,9 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.redis_manager_url = redis_manager_url
         self.sio: Optional[AsyncServer] = None
+        self.settings = Settings.from_env()
         self.inbox = CodeInbox.from_environment()
+        self.verification = VerificationStore(Redis.from_url(self.settings.require_redis_url()))
 
     def url_prefix(self) -> Text:
         return "/chat"
@@ -120,6 +125,14 @@ class WebChatInput(InputChannel):
                 await _refuse(sio, sid, "invalid_session_id",
                               "session_id must be 32 to 128 characters of A-Z, a-z, 0-9, _ or -.")
                 return
+            auth_token = data.get("auth_token")
+            if auth_token is not None:
+                try:
+                    account_ref = session_tokens.verify(self.settings.secret_key, str(auth_token))
+                except session_tokens.InvalidSessionToken:
+                    await _refuse(sio, sid, "invalid_auth_token", "auth_token is not valid or has expired.")
+                    return
+                await self.verification.grant(session_id, account_ref, "strong", "signed_session")
             await sio.save_session(sid, {"session_id": session_id})
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
