@@ -232,3 +232,14 @@ async def tracker_slots(settings: Any, conversation_id: str) -> dict:
         ) as reply:
             assert reply.status == 200
             return (await reply.json())["slots"]
+
+
+async def verify_by_email_code(customer: ChatCustomer, smtp: SmtpServer, email: str) -> tuple[dict, dict, list[dict]]:
+    """Asks to secure the account, gives the email, types the mailed code: (ask, sent, replies to the code)."""
+    import re
+
+    [ask] = await customer.say("I want to secure my account")
+    [sent] = await customer.say(email)
+    code = re.search(r"\b(\d{6})\b", await wait_for_mail(smtp, email, "verification code")).group(1)
+    await customer.sio.emit("user_uttered", {"message": f"the code is {code}", "session_id": customer.session_id})
+    return ask, sent, await collect_until(customer, "Were any of these not you?")

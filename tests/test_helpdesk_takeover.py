@@ -6,7 +6,7 @@ import time
 import aiohttp
 import pytest
 
-from .support import ChatCustomer, agent_api, collect_until, create_account, escalated_conversation, wait_for_mail
+from .support import ChatCustomer, agent_api, create_account, escalated_conversation, verify_by_email_code, wait_for_mail
 
 
 async def next_sse_event(reply: aiohttp.ClientResponse, wanted: str, timeout: float) -> dict:
@@ -170,11 +170,7 @@ async def test_resolving_a_verified_customers_ticket_emails_them(settings, smtp_
     customer = await ChatCustomer(chat_url).connect()
     security = await agent_api(settings, "security")
     try:
-        await customer.say("secure my account")
-        await customer.say(account.email)
-        code = re.search(r"\b(\d{6})\b", await wait_for_mail(smtp_server, account.email, "verification code")).group(1)
-        await customer.sio.emit("user_uttered", {"message": code, "session_id": customer.session_id})
-        await collect_until(customer, "Were any of these not you?")
+        await verify_by_email_code(customer, smtp_server, account.email)
         [done] = await customer.say("I want to talk to a person")
         ticket_id = re.search(r"RD-\d+", done["text"]).group(0)
         _, ticket = await security.call("GET", f"/tickets/{ticket_id}")
