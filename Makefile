@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: run test bench train nlu-eval lint clean
+.PHONY: run test bench soak train nlu-eval lint clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
@@ -29,6 +29,12 @@ test: train
 
 bench: train
 	$(BIN)/python -m bench
+
+soak: train
+	$(BIN)/python -m bench --soak-only --soak 600
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
 
 nlu-eval: $(BIN)/.installed
 	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu

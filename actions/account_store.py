@@ -1,8 +1,10 @@
 """Accounts in Redis: profile, secrets (hash and sealed seed kept apart), activity, sessions."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
+from datetime import datetime, timezone
 from typing import Optional
 
 from redis.asyncio import Redis
@@ -44,6 +46,37 @@ class AccountStore:
     async def by_email(self, email: str) -> Optional[Account]:
         ref = await self.ref_for_email(email)
         return await self.get(ref) if ref else None
+
+    async def save_profile(self, account: Account) -> None:
+        await self._redis.set(_key(account.ref, "profile"), json.dumps(account.public()))
+
+    async def change_email(self, account: Account, previous_email: str) -> None:
+        """Saves ``account`` under its new address, claimed first so that two accounts never share one."""
+        if not await self._redis.set(_key("email", normalise_email(account.email)), account.ref, nx=True):
+            raise AccountError(f"An account with email {account.email} already exists.")
+        await self._redis.delete(_key("email", normalise_email(previous_email)))
+        await self.save_profile(account)
+
+    async def hold_risky_changes(self, ref: str, seconds: int) -> None:
+        until = time.time() + seconds
+        await self._redis.set(_key(ref, "risky_change_hold"), str(until), ex=seconds)
+
+    async def risky_changes_held_until(self, ref: str) -> Optional[datetime]:
+        raw = await self._redis.get(_key(ref, "risky_change_hold"))
+        return datetime.fromtimestamp(float(raw), timezone.utc) if raw else None
+
+    async def clear_second_factor(self, ref: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hdel(_key(ref, "secrets"), "totp_seed", "totp_last_step")
+        pipe.delete(_key(ref, "recovery_codes"), _key(ref, "totp_pending"))
+        await pipe.execute()
+        await self.set_has_totp(ref, False)
+
+    async def set_has_totp(self, ref: str, has_totp: bool) -> None:
+        account = await self.get(ref)
+        if account is not None:
+            account.has_totp = has_totp
+            await self._redis.set(_key(ref, "profile"), json.dumps(account.public()))
 
     async def set_secret(self, ref: str, name: str, value: str) -> None:
         await self._redis.hset(_key(ref, "secrets"), name, value)

@@ -1,4 +1,5 @@
 """The account directory: customers, their sessions and the activity log of their account."""
+
 from __future__ import annotations
 
 import re
@@ -18,11 +19,25 @@ EVENT_KINDS = (
     "profile_change",
 )
 CONTACT_CHANGE_KINDS = ("email_change", "phone_change")
+RISKY_CHANGE_HOLD_SECONDS = 24 * 3600  # NOT-2
+RECENT_CONTACT_DAYS = 30  # IDV-4 and NOT-1
+KEEP_PREVIOUS_EMAILS = 3
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 class AccountError(Exception):
     """An account or event cannot be recorded as given; the message says why."""
+
+
+class ChangeHeld(AccountError):
+    """NOT-2: a high-risk change (contact details, removing 2FA) right after a recovery waits 24 hours."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            "The account was recovered less than 24 hours ago, so changes to its contact details or "
+            f"two-factor settings are held until {until.strftime('%Y-%m-%d %H:%M UTC')}."
+        )
 
 
 def normalise_email(address: str) -> str:
@@ -95,10 +110,17 @@ class Account:
     has_totp: bool = False
     created_at: str = ""
     previous_emails: list[str] = field(default_factory=list)
+    email_changed_at: str = ""
 
     def public(self) -> dict[str, Any]:
         """What `accounts show` prints: never a password hash or TOTP seed."""
         return asdict(self)
+
+    def notify_addresses(self, now: Optional[datetime] = None) -> list[str]:
+        """NOT-1: the account's address, plus the one it replaced if that was within 30 days."""
+        now = now or datetime.now(timezone.utc)
+        recent = bool(self.email_changed_at) and (now - parse_time(self.email_changed_at)).days < RECENT_CONTACT_DAYS
+        return [self.email, *(self.previous_emails[-1:] if recent else [])]
 
     def display_name_masked(self) -> str:
         parts = self.name.split()

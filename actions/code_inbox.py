@@ -2,6 +2,7 @@
 
 The channel removes the code from the message before Rasa sees it and leaves it here, sealed
 with a key outside Redis, for two minutes; the checking action takes it exactly once."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -13,8 +14,13 @@ from .crypto import DecryptionError, SecretBox
 INBOX_TTL_SECONDS = 120
 
 
-def _key(conversation_id: str) -> str:
-    return f"rd:code_inbox:{conversation_id}"
+KINDS = ("code", "recovery_code")
+
+
+def _key(conversation_id: str, kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown inbox kind {kind!r}")
+    return f"rd:code_inbox:{conversation_id}" if kind == "code" else f"rd:code_inbox:{conversation_id}:{kind}"
 
 
 class CodeInbox:
@@ -30,15 +36,15 @@ class CodeInbox:
         settings = Settings.from_env()
         return cls(Redis.from_url(settings.require_redis_url()), SecretBox(settings.secret_key))
 
-    async def put(self, conversation_id: str, code: str) -> None:
-        sealed = self._box.seal(code, f"inbox:{conversation_id}")
-        await self._redis.set(_key(conversation_id), sealed, ex=INBOX_TTL_SECONDS)
+    async def put(self, conversation_id: str, code: str, kind: str = "code") -> None:
+        sealed = self._box.seal(code, f"inbox:{conversation_id}:{kind}")
+        await self._redis.set(_key(conversation_id, kind), sealed, ex=INBOX_TTL_SECONDS)
 
-    async def take(self, conversation_id: str) -> Optional[str]:
-        sealed = await self._redis.getdel(_key(conversation_id))
+    async def take(self, conversation_id: str, kind: str = "code") -> Optional[str]:
+        sealed = await self._redis.getdel(_key(conversation_id, kind))
         if sealed is None:
             return None
         try:
-            return self._box.open(sealed.decode(), f"inbox:{conversation_id}")
+            return self._box.open(sealed.decode(), f"inbox:{conversation_id}:{kind}")
         except DecryptionError:
             return None

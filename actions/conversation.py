@@ -1,4 +1,5 @@
 """What a ticket carries from the conversation: the transcript and the reported facts."""
+
 from __future__ import annotations
 
 import hashlib

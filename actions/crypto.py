@@ -1,4 +1,5 @@
 """Encryption at rest for secrets kept in Redis (TOTP seeds), keyed outside Redis (TOTP-1)."""
+
 from __future__ import annotations
 
 import base64

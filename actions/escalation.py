@@ -1,4 +1,5 @@
 """Actions that triage the report, gather evidence and hand the case to the security team."""
+
 from __future__ import annotations
 
 from typing import List, Optional, Text
@@ -10,8 +11,11 @@ from rasa_sdk.types import DomainDict
 
 from . import services
 from .conversation import escalation_key, transcript
-from .helpdesk_client import HelpdeskUnavailable
-from .triage import Evidence, category_for_intent, need_tag, next_step, priority_for, summary
+from .crisis import active_incident, record_contact, with_incident
+from .needs import LANGUAGE, needs_for, needs_in
+from .service_notices import support_phone
+from .traffic_limits import OverLimit
+from .triage import Evidence, category_for_intent, next_step, priority_for, summary
 
 EVIDENCE_SLOTS = ("money_moved", "access_ongoing", "contacts_changed")
 
@@ -29,11 +33,17 @@ class ActionTriageReport(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         category = category_for_intent(tracker.latest_message.get("intent", {}).get("name")) or "other"
         priority = priority_for(category)
-        tags = sorted(set((tracker.get_slot("conversation_tags") or []) + [need_tag(category)]))
+        needs = needs_for(category, tracker.latest_message.get("text"))
+        incident = await active_incident()
+        tags = with_incident((tracker.get_slot("conversation_tags") or []) + needs, incident, category)
+        step = next_step(category, priority, evidence_asked=False)
+        if step == "breach_answer" and incident is not None:
+            step = "incident_answer"
+        await record_contact(tracker, category, priority, tags)
         return [
             SlotSet("triage_category", category),
             SlotSet("triage_priority", priority),
-            SlotSet("triage_next", next_step(category, priority, evidence_asked=False)),
+            SlotSet("triage_next", step),
             SlotSet("conversation_tags", tags),
             *(SlotSet(name, None) for name in EVIDENCE_SLOTS),
         ]
@@ -54,6 +64,13 @@ class ActionAssessEvidence(Action):
         ]
 
 
+def _second_factor_trouble(tracker: Tracker) -> bool:
+    return (
+        tracker.latest_message.get("intent", {}).get("name") == "report_lost_device"
+        or tracker.get_slot("factor_step") == "offer_person"
+    )
+
+
 class ActionCreateTicket(Action):
     def name(self) -> Text:
         return "action_create_ticket"
@@ -62,7 +79,12 @@ class ActionCreateTicket(Action):
         category = tracker.get_slot("triage_category") or "other"
         priority = tracker.get_slot("triage_priority") or priority_for(category)
         channel = tracker.get_latest_input_channel() or "webchat"
-        tags = sorted(set((tracker.get_slot("conversation_tags") or []) + [f"channel:{channel}"]))
+        tags = with_incident(tracker.get_slot("conversation_tags") or [], await active_incident())
+        tags = sorted(set(tags + [f"channel:{channel}", f"lang:{LANGUAGE}"]))
+        if _second_factor_trouble(tracker):  # a lost phone or failed codes: the authenticator needs resetting
+            tags = sorted(set(tags + ["need:mfa_reset"]))
+        if not needs_in(tags):  # asked for a person before saying what happened
+            tags = sorted(set(tags + needs_for(category)))
         s = services.current()
         verified = await s.verification.get(tracker.sender_id)
         account = await s.directory.store.get(verified.account_ref) if verified.account_ref else None
@@ -86,16 +108,30 @@ class ActionCreateTicket(Action):
             "actions_taken": taken,
             "transcript": transcript(tracker.events),
         }
-        try:
-            ticket = await s.helpdesk.create_ticket(
-                payload, escalation_key(tracker.sender_id, tracker.events)
+        key = escalation_key(tracker.sender_id, tracker.events)
+        if await s.tickets.outbox.state(key) is None:  # a retried action is not a new escalation
+            try:
+                await s.limits.take("tickets", tracker.sender_id)
+            except OverLimit as limited:
+                dispatcher.utter_message(
+                    response=f"utter_too_many_tickets_{limited.scope}",
+                    minutes=str(limited.minutes),
+                    support_phone=support_phone(),
+                )
+                return []
+        escalation = await s.tickets.escalate(key, payload)
+        if escalation.delivered:
+            dispatcher.utter_message(response="utter_ticket_created", ticket_id=escalation.ticket_id)
+        else:  # the plugin is down or slow: the ticket waits in the outbox under this number
+            dispatcher.utter_message(
+                response="utter_ticket_queued", ticket_id=escalation.ticket_id, support_phone=support_phone()
             )
-        except HelpdeskUnavailable:
-            dispatcher.utter_message(response="utter_ticket_failed")
-            return []
-        dispatcher.utter_message(response="utter_ticket_created", ticket_id=ticket["id"])
-        return [SlotSet("ticket_id", ticket["id"]), SlotSet("triage_category", category),
-                SlotSet("triage_priority", priority)]
+        await record_contact(tracker, category, priority, tags, ticket_id=escalation.ticket_id)
+        return [
+            SlotSet("ticket_id", escalation.ticket_id),
+            SlotSet("triage_category", category),
+            SlotSet("triage_priority", priority),
+        ]
 
 
 class ActionCountMisunderstanding(Action):
@@ -128,4 +164,6 @@ class ActionCloseConversation(Action):
         elif tracker.get_slot("triage_category"):
             dispatcher.utter_message(response="utter_summary_no_ticket")
         dispatcher.utter_message(response="utter_safety_tips")
+        if tracker.get_slot("triage_category"):
+            await record_contact(tracker, closed=True)
         return []

@@ -2,10 +2,12 @@
 
 The bot never asks for a secret: a 6-digit code goes to the registered address, and the
 password is typed only on the secure page. Trust lives in Redis (``VerificationStore``)."""
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -15,12 +17,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from redis.exceptions import RedisError
 
 from . import messages, services
-from .accounts import Account, ActivityEvent, contacts_changed_since, parse_time
-from .mail import MailNotSent
-from .one_time_codes import CodeCheck
+from .accounts import Account, ActivityEvent, contacts_changed_since, normalise_email, parse_time
+from .crisis import record_contact
+from .one_time_codes import CODE_TTL_SECONDS, CodeCheck
 from .rate_limits import RateLimited
+from .service_notices import support_phone
+from .signing import derive_key
 
 log = logging.getLogger("recoverydesk.identity")
 _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[A-Za-z]{2,}")
@@ -29,11 +34,11 @@ REVIEW_DAYS = 30
 _background: set[asyncio.Task] = set()
 
 
-def _minutes(seconds: Optional[int]) -> str:
+def minutes(seconds: Optional[int]) -> str:
     return str(max(1, round((seconds or 0) / 60)))
 
 
-def _later(coroutine: Any) -> None:
+def run_later(coroutine: Any) -> None:
     """Runs mail off the reply path, so a reply takes as long whether or not the address exists (IDV-6)."""
     task = asyncio.get_event_loop().create_task(coroutine)
     _background.add(task)
@@ -41,20 +46,45 @@ def _later(coroutine: Any) -> None:
 
 
 async def _mail_code(account: Account, code: str) -> None:
+    """Into the durable outbox: retried while the mail server is down, dropped when the code expires."""
     try:
-        await services.current().mailer.send(
+        await services.current().mail.queue(
             [account.email],
             messages.text("utter_email_code_subject"),
             messages.text("utter_email_code_body", code=code, minutes="10"),
+            ttl_seconds=CODE_TTL_SECONDS,
         )
-    except MailNotSent:
-        log.warning("identity.code_mail_failed")
+    except RedisError as exc:
+        log.warning("identity.code_mail_not_queued", extra={"kind": type(exc).__name__})
+
+
+async def _tell_code_sent(dispatcher: CollectingDispatcher) -> None:
+    """Whether the mail server answers, said alike for every address (IDV-6)."""
+    if await services.current().mail.available():
+        dispatcher.utter_message(response="utter_code_sent")
+    else:
+        dispatcher.utter_message(response="utter_code_not_sent", support_phone=support_phone())
+
+
+NOBODY = "nobody:"
+
+
+def _nobody(address: str) -> str:
+    """Stands in for an account when an address has none: counted and limited the same way, never accepted."""
+    key = derive_key(services.current().settings.secret_key, "unknown-address")
+    return NOBODY + hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def ask_to_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
     """Nothing about the account is shown or changed before the customer is verified."""
     dispatcher.utter_message(response="utter_ask_email")
     return [SlotSet("verify_step", "ask_email")]
+
+
+def ask_for_current_factor(dispatcher: CollectingDispatcher, purpose: str) -> EventType:
+    """IDV-3: with a factor already bound, a reset or re-enrollment first needs that factor."""
+    dispatcher.utter_message(response="utter_ask_current_factor")
+    return SlotSet("code_purpose", f"second_factor_{purpose}")
 
 
 class ActionStartVerification(Action):
@@ -81,7 +111,7 @@ class ActionSendCode(Action):
         try:
             await s.sends_per_conversation.take(tracker.sender_id)
         except RateLimited as limited:
-            dispatcher.utter_message(response="utter_too_many_codes", minutes=_minutes(limited.retry_after))
+            dispatcher.utter_message(response="utter_too_many_codes", minutes=minutes(limited.retry_after))
             return [SlotSet("verify_step", "code_sent")]
         account = await s.directory.store.by_email(found.group(0))
         if account is not None:
@@ -89,17 +119,16 @@ class ActionSendCode(Action):
             if contacts_changed_since(await s.directory.store.events(account.ref, since), since):
                 dispatcher.utter_message(response="utter_contact_recently_changed")
                 return [SlotSet("verify_step", "needs_person")]
-        await s.verification.set_pending(tracker.sender_id, account.ref if account else None)
-        if account is not None:
-            try:
-                await s.sends_per_account.take(account.ref)
-                _later(_mail_code(account, await s.codes.issue(account.ref, tracker.sender_id)))
-            except RateLimited:
-                log.info("identity.account_send_limit")
-        else:
-            hashlib.sha256(found.group(0).encode()).hexdigest()  # comparable work for unknown addresses
-        dispatcher.utter_message(response="utter_code_sent")
-        return [SlotSet("verify_step", "code_sent")]
+        subject = account.ref if account else _nobody(found.group(0))
+        await s.verification.set_pending(tracker.sender_id, subject)
+        try:
+            await s.sends_per_account.take(subject)  # counted alike for every address, so later resends match
+            if account is not None:
+                run_later(_mail_code(account, await s.codes.issue(account.ref, tracker.sender_id)))
+        except RateLimited:
+            log.info("identity.account_send_limit")
+        await _tell_code_sent(dispatcher)
+        return [SlotSet("verify_step", "code_sent"), SlotSet("code_purpose", "email")]
 
 
 class ActionResendCode(Action):
@@ -119,11 +148,11 @@ class ActionResendCode(Action):
                 await s.sends_per_account.take(pending)
                 account = await s.directory.store.get(pending)
                 if account is not None:
-                    _later(_mail_code(account, await s.codes.issue(pending, tracker.sender_id)))
+                    run_later(_mail_code(account, await s.codes.issue(pending, tracker.sender_id)))
         except RateLimited as limited:
-            dispatcher.utter_message(response="utter_too_many_codes", minutes=_minutes(limited.retry_after))
+            dispatcher.utter_message(response="utter_too_many_codes", minutes=minutes(limited.retry_after))
             return []
-        dispatcher.utter_message(response="utter_code_sent")
+        await _tell_code_sent(dispatcher)
         return []
 
 
@@ -138,21 +167,21 @@ class ActionVerifyCode(Action):
         dispatcher.utter_message(response="utter_never_share_codes")
         if pending is None:
             return ask_to_verify(dispatcher)
-        if not pending:  # the address belongs to no account: indistinguishable from a wrong code
-            dispatcher.utter_message(response="utter_code_wrong")
-            return [SlotSet("verify_step", "code_sent")]
-        try:
+        try:  # an address with no account is counted too, so it locks exactly like a real one (IDV-6)
             await s.failures.check("email_code", pending)
         except RateLimited as limited:
             if limited.retry_after is None:
                 dispatcher.utter_message(response="utter_locked_needs_person")
                 return [SlotSet("verify_step", "needs_person")]
-            dispatcher.utter_message(response="utter_try_again_later", minutes=_minutes(limited.retry_after))
+            dispatcher.utter_message(response="utter_try_again_later", minutes=minutes(limited.retry_after))
             return [SlotSet("verify_step", "code_sent")]
-        outcome = await s.codes.check(pending, tracker.sender_id, code)
+        outcome = (
+            CodeCheck.WRONG if pending.startswith(NOBODY) else await s.codes.check(pending, tracker.sender_id, code)
+        )
         if outcome is CodeCheck.ACCEPTED:
             await s.failures.succeeded("email_code", pending)
             await s.verification.grant(tracker.sender_id, pending, "basic", "email_code")
+            await record_contact(tracker)  # the daily report counts verification outcomes
             dispatcher.utter_message(response="utter_verified")
             return [SlotSet("verify_step", "verified")]
         if outcome is CodeCheck.EXPIRED:
@@ -236,7 +265,7 @@ class ActionSignOutEverywhere(Action):
 
 
 class ActionSendPasswordLink(Action):
-    """IDV-3: basic is enough without a second factor; with one, only strong verification."""
+    """IDV-3: basic is enough without a second factor; with one, the factor is asked for first."""
 
     def name(self) -> Text:
         return "action_send_password_link"
@@ -248,9 +277,7 @@ class ActionSendPasswordLink(Action):
         if account is None or not verified.at_least("basic"):
             return ask_to_verify(dispatcher)
         if account.has_totp and not verified.at_least("strong"):
-            dispatcher.utter_message(response="utter_need_second_factor")
-            return [SlotSet("verify_step", "needs_person")]
+            return [ask_for_current_factor(dispatcher, "password"), SlotSet("verify_step", "needs_second_factor")]
         link = await s.links.issue(account.ref, tracker.sender_id, "password")
         dispatcher.utter_message(response="utter_password_link", link=link)
         return [SlotSet("verify_step", "verified")]
-

@@ -1,6 +1,8 @@
 """Outgoing mail over aiosmtplib: plain text, TLS or STARTTLS as configured."""
+
 from __future__ import annotations
 
+import asyncio
 import logging
 from email.message import EmailMessage
 from typing import Optional
@@ -30,11 +32,14 @@ class Mailer:
         self._username, self._password = username, password
         self._timeout = timeout_seconds
 
-    async def send(self, to: list[str], subject: str, body: str) -> None:
+    async def send(self, to: list[str], subject: str, body: str, message_id: Optional[str] = None) -> None:
+        """``message_id`` (from an outbox key) lets a receiver recognise a redelivered copy."""
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = ", ".join(to)
         message["Subject"] = subject
+        if message_id:
+            message["Message-ID"] = f"<{message_id}@recoverydesk>"
         message.set_content(body)
         try:
             await aiosmtplib.send(
@@ -50,3 +55,16 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("mail.not_sent", extra={"kind": type(exc).__name__})
             raise MailNotSent(type(exc).__name__) from exc
+
+    async def reachable(self, timeout_seconds: float = 2.0) -> bool:
+        """Whether the SMTP server accepts a connection now (a cheap probe, no mail is sent)."""
+        try:
+            _reader, writer = await asyncio.wait_for(asyncio.open_connection(self._host, self._port), timeout_seconds)
+        except (OSError, asyncio.TimeoutError):
+            return False
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+        return True

@@ -1,5 +1,6 @@
 """One-time codes mailed to a registered address (IDV-5): 6 digits from ``secrets``, single use,
 10-minute expiry; a resend replaces the code and keeps the failure count. Only an HMAC is stored."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,7 @@ class OneTimeCodes:
         stored = await self._redis.get(slot)
         if stored is None:
             return CodeCheck.EXPIRED
-        if code is None or not hmac.compare_digest(
-            stored.decode(), self._digest(account_ref, conversation_id, code)
-        ):
+        if code is None or not hmac.compare_digest(stored.decode(), self._digest(account_ref, conversation_id, code)):
             return CodeCheck.WRONG
         # Single use: only the caller that deletes the code wins.
         return CodeCheck.ACCEPTED if await self._redis.delete(slot) == 1 else CodeCheck.EXPIRED

@@ -1,4 +1,5 @@
 """Password storage: Argon2id with argon2-cffi's defaults, verified in constant time (PWD-3)."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,5 @@
 """Failure counters and sending limits shared by every conversation and channel (RL-1..RL-3)."""
+
 from __future__ import annotations
 
 import time

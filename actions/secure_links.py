@@ -1,4 +1,5 @@
 """Single-use, expiring links to the secure pages (CONTRACT: ≤ 15 minutes). Only a hash is stored."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
-LINK_TTL_SECONDS = {"password": 15 * 60, "totp": 10 * 60}
+LINK_TTL_SECONDS = {"password": 15 * 60, "totp": 10 * 60, "recovery-codes": 10 * 60}
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ def _key(token: str) -> str:
     return "rd:secure_link:" + hashlib.sha256(token.encode()).hexdigest()
 
 
+def _by_account(account_ref: str) -> str:
+    return f"rd:secure_link:account:{account_ref}"
+
+
 class SecureLinks:
     def __init__(self, redis: Redis, public_base_url: str) -> None:
         self._redis = redis
@@ -31,7 +36,11 @@ class SecureLinks:
     async def issue(self, account_ref: str, conversation_id: str, purpose: str) -> str:
         token = secrets.token_urlsafe(32)
         grant = {"account_ref": account_ref, "conversation_id": conversation_id, "purpose": purpose}
-        await self._redis.set(_key(token), json.dumps(grant), ex=LINK_TTL_SECONDS[purpose])
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(_key(token), json.dumps(grant), ex=LINK_TTL_SECONDS[purpose])
+        pipe.sadd(_by_account(account_ref), _key(token))
+        pipe.expire(_by_account(account_ref), max(LINK_TTL_SECONDS.values()))
+        await pipe.execute()
         return f"{self._base}/secure/{purpose}/{token}"
 
     async def peek(self, token: str, purpose: str) -> Optional[LinkGrant]:
@@ -44,3 +53,11 @@ class SecureLinks:
         raw = await self._redis.getdel(_key(token))
         grant = LinkGrant(**json.loads(raw)) if raw else None
         return grant if grant and grant.purpose == purpose else None
+
+    async def revoke_all(self, account_ref: str) -> int:
+        """PWD-4: every link still open for the account stops working."""
+        index = _by_account(account_ref)
+        keys = list(await self._redis.smembers(index))
+        removed = int(await self._redis.delete(*keys)) if keys else 0
+        await self._redis.delete(index)
+        return removed

@@ -3,6 +3,7 @@
 rasa_sdk instantiates action classes without arguments, so this is the one place that
 reads the settings and builds clients; tests replace it with ``use(...)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,10 +18,14 @@ from .crypto import SecretBox
 from .directory import AccountDirectory
 from .helpdesk_client import HelpdeskClient
 from .mail import Mailer
+from .mail_outbox import MailOutbox
 from .one_time_codes import OneTimeCodes
 from .rate_limits import FailureCounter, SendingLimit
 from .secure_links import SecureLinks
 from .signing import derive_key
+from .ticket_outbox import TicketOutbox
+from .totp_store import TotpStore
+from .traffic_limits import TrafficLimits
 from .verification import VerificationStore
 
 
@@ -38,16 +43,22 @@ class Services:
     inbox: CodeInbox
     links: SecureLinks
     mailer: Mailer
+    mail: MailOutbox
+    tickets: TicketOutbox
+    limits: TrafficLimits
+    totp: TotpStore
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Services":
         redis = Redis.from_url(settings.require_redis_url())
         box = SecretBox(settings.secret_key)
         smtp = settings.smtp
+        mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
         return cls(
             settings=settings,
             redis=redis,
-            helpdesk=HelpdeskClient(settings.helpdesk_url, settings.secret_key),
+            helpdesk=helpdesk,
             directory=AccountDirectory(redis, box),
             codes=OneTimeCodes(redis, derive_key(settings.secret_key, "one-time-codes")),
             failures=FailureCounter(redis),
@@ -56,7 +67,11 @@ class Services:
             verification=VerificationStore(redis),
             inbox=CodeInbox(redis, box),
             links=SecureLinks(redis, settings.public_base_url),
-            mailer=Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password),
+            mailer=mailer,
+            mail=MailOutbox(redis, box, mailer),
+            tickets=TicketOutbox(redis, box, helpdesk),
+            limits=TrafficLimits.from_env(redis),
+            totp=TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
         )
 
 

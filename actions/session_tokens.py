@@ -1,6 +1,7 @@
 """Signed tokens from a logged-in web page: the customer already proved who they are there (IDV-2 strong).
 
 Format: base64url(JSON {ref, exp}) "." hex HMAC-SHA256, keyed from RECOVERYDESK_SECRET_KEY."""
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,9 @@ def _mac(root_secret: bytes, payload: str) -> str:
     return hmac.new(derive_key(root_secret, "web-session"), payload.encode(), hashlib.sha256).hexdigest()
 
 
-def issue(root_secret: bytes, account_ref: str, lifetime: int = MAX_LIFETIME_SECONDS, now: Optional[float] = None) -> str:
+def issue(
+    root_secret: bytes, account_ref: str, lifetime: int = MAX_LIFETIME_SECONDS, now: Optional[float] = None
+) -> str:
     expires = int((time.time() if now is None else now) + min(lifetime, MAX_LIFETIME_SECONDS))
     payload = base64.urlsafe_b64encode(json.dumps({"ref": account_ref, "exp": expires}).encode()).decode()
     return f"{payload}.{_mac(root_secret, payload)}"

@@ -1,4 +1,5 @@
 """HMAC-SHA256 signatures between the action server and the helpdesk plugin (S2S-1)."""
+
 from __future__ import annotations
 
 import hashlib

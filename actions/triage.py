@@ -1,4 +1,5 @@
 """Triage: from what the customer reported to a category and a priority (CONTRACT)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """Who the customer has proven to be, held server-side and bound to the conversation (IDV-2).
 
 No slot or message can grant a level: only the actions that checked a factor write here."""
+
 from __future__ import annotations
 
 import json
@@ -13,6 +14,11 @@ LEVELS = ("none", "basic", "strong")
 VERIFIED_TTL_SECONDS = 30 * 60
 PENDING_TTL_SECONDS = 10 * 60
 _PREFIX = "rd:verification:"
+
+
+def _by_account(account_ref: str) -> str:
+    """The conversations holding a grant or a pending code for an account, so a recovery can revoke them."""
+    return f"rd:verification_by_account:{account_ref}"
 
 
 @dataclass
@@ -41,15 +47,43 @@ class VerificationStore:
         current = await self.get(conversation_id)
         methods = current.methods if current.account_ref == account_ref else []
         granted = Verification(account_ref, level, sorted(set(methods + [method])))
-        await self._redis.set(_PREFIX + conversation_id, json.dumps(asdict(granted)), ex=VERIFIED_TTL_SECONDS)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(_PREFIX + conversation_id, json.dumps(asdict(granted)), ex=VERIFIED_TTL_SECONDS)
+        pipe.sadd(_by_account(account_ref), conversation_id)
+        pipe.expire(_by_account(account_ref), VERIFIED_TTL_SECONDS)
+        await pipe.execute()
         return granted
 
     async def set_pending(self, conversation_id: str, account_ref: Optional[str]) -> None:
         """The account a code was (or, for an unknown address, was not) sent to."""
-        await self._redis.set(
-            f"{_PREFIX}{conversation_id}:pending", account_ref or "", ex=PENDING_TTL_SECONDS
-        )
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(f"{_PREFIX}{conversation_id}:pending", account_ref or "", ex=PENDING_TTL_SECONDS)
+        if account_ref:
+            pipe.sadd(_by_account(account_ref), conversation_id)
+            pipe.expire(_by_account(account_ref), VERIFIED_TTL_SECONDS)  # outlives every grant and pending code
+        await pipe.execute()
 
     async def pending(self, conversation_id: str) -> Optional[str]:
         raw = await self._redis.get(f"{_PREFIX}{conversation_id}:pending")
         return None if raw is None else raw.decode()
+
+    async def revoke_others(self, account_ref: str, keep_conversation: str) -> int:
+        """PWD-4: after a recovery, no other conversation stays verified or can finish a pending code."""
+        index = _by_account(account_ref)
+        others = [c.decode() for c in await self._redis.smembers(index) if c.decode() != keep_conversation]
+        if not others:
+            return 0
+        grants = await self._redis.mget([_PREFIX + c for c in others])
+        pendings = await self._redis.mget([f"{_PREFIX}{c}:pending" for c in others])
+        doomed = []
+        for conversation, grant, pending in zip(others, grants, pendings, strict=True):
+            if grant and json.loads(grant).get("account_ref") == account_ref:
+                doomed.append(_PREFIX + conversation)
+            if pending and pending.decode() == account_ref:
+                doomed.append(f"{_PREFIX}{conversation}:pending")
+        pipe = self._redis.pipeline(transaction=True)
+        if doomed:
+            pipe.delete(*doomed)
+        pipe.srem(index, *others)
+        await pipe.execute()
+        return len(doomed)

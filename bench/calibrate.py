@@ -6,6 +6,7 @@ the bot's questions until its goal is reached, then the closing messages. That f
 collecting replies until a quiet period: a turn expects the number of replies those passes
 agreed on, and each reply may have any signature they saw at its position.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,10 +88,10 @@ async def calibrate(url: str, flows: tuple[Flow, ...]) -> Calibration:
     passes = await asyncio.gather(*(replay(url, script) for script in scripts for _ in range(MEASURED_PASSES)))
     result = Calibration()
     for number, script in enumerate(scripts):
-        heard = passes[number * MEASURED_PASSES:(number + 1) * MEASURED_PASSES]
+        heard = passes[number * MEASURED_PASSES : (number + 1) * MEASURED_PASSES]
         result.flows[script.name] = _expectations(script, heard, result.warnings)
         result.transcripts[script.name] = [
-            {"say": turn.say, "replies": texts} for turn, texts in zip(script.turns, heard[0])
+            {"say": turn.say, "replies": texts} for turn, texts in zip(script.turns, heard[0], strict=False)
         ]
         _check_goal(script, heard, result.warnings)
     return result
@@ -118,5 +119,7 @@ def _check_goal(script: Flow, heard: list[Heard], warnings: list[str]) -> None:
         return
     for run in heard:
         if not any(re.search(script.goal, text) for texts in run for text in texts):
-            warnings.append(f"{script.name}: no reply matched its goal {script.goal!r}; the flow may no longer fit the bot")
+            warnings.append(
+                f"{script.name}: no reply matched its goal {script.goal!r}; the flow may no longer fit the bot"
+            )
             return

@@ -7,6 +7,7 @@ expected ``bot_uttered``. A reply with another signature is a wrong reply; repli
 expected ones are caught before the next turn and in a short grace period after the
 conversation, which runs off the load's critical path.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -118,7 +119,9 @@ class ChatSession:
         self.sio.on("session_confirm", lambda _data: confirmed.set())
         await asyncio.wait_for(
             self.sio.connect(
-                self.base_url, socketio_path="/socket.io", transports=["websocket"],
+                self.base_url,
+                socketio_path="/socket.io",
+                transports=["websocket"],
                 wait_timeout=CONNECT_TIMEOUT_SECONDS,  # the client's default of 1 s fails under load
             ),
             CONNECT_TIMEOUT_SECONDS + 1,

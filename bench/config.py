@@ -1,4 +1,5 @@
 """How long and how hard each part of the benchmark runs: the full run and `--quick`."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -17,7 +18,11 @@ class BenchConfig:
     handoff_messages: int = 50
     drift_conversations: int = 4
     drift_turns: int = 60
+    drift_rounds: int = 2  # full conversations per staggered lane
     settle_seconds: float = 2.0  # idle time between phases
+    rasa_instances: int = 1  # Rasa servers (each with an action server) sharing one Redis
+    soak_seconds: float = 60.0  # a steady run at soak_users; 0 = none (issue 8 asks for 600)
+    soak_users: int = 10
     quick: bool = False
 
     @classmethod
@@ -33,7 +38,9 @@ class BenchConfig:
             intake_seconds=2.0,
             handoff_messages=20,
             drift_conversations=2,
+            drift_rounds=1,
             settle_seconds=1.0,
+            soak_seconds=0.0,
             quick=True,
         )
 

@@ -1,4 +1,12 @@
-"""Turn latency against conversation length: a few long conversations in a stable two-rule loop."""
+"""Turn latency against conversation length: long conversations in a stable two-rule loop.
+
+The conversations run in staggered lanes: lane i first plays a conversation cut short after
+i/lanes of the turns, then full conversations back to back, then the rest of the cut (so every
+lane plays as many turns and all end about together). At any moment some lanes are early in a
+conversation and others late, so the early and late turns compared are measured side by side
+throughout the phase: a burst of load from another tenant of the machine lands on both.
+"""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,10 +24,11 @@ BUCKET = 10
 
 @dataclass(frozen=True)
 class DriftPlan:
-    url: str
-    conversations: int
+    urls: tuple[str, ...]
+    conversations: int  # lanes running at once
     flow: Flow  # calibrated, `turns` long
     turn_timeout: float = 10.0
+    rounds: int = 1  # full conversations per lane after its shortened first one
     max_seconds: float = 240.0  # the conversations stop here even if the server has slowed to a crawl
 
     @property
@@ -31,17 +40,36 @@ async def run_drift(plan: DriftPlan) -> list[TurnResult]:
     flow = plan.flow
     budget = Budget.lasting(plan.max_seconds)
 
-    async def one() -> list[TurnResult]:
+    async def conversation(number: int, script: Flow) -> list[TurnResult]:
         results: list[TurnResult] = []
-        session = ChatSession(plan.url)
+        session = ChatSession(plan.urls[number % len(plan.urls)])
         await session.open()
         try:
-            last = await play(session, flow, plan.turn_timeout, results, budget)
+            last = await play(session, script, plan.turn_timeout, results, budget)
         finally:
-            results.extend(await session.close(0.25, flow.name, last))
+            results.extend(await session.close(0.25, script.name, last))
         return results
 
-    batches = await asyncio.gather(*(one() for _ in range(plan.conversations)))
+    async def lane(number: int) -> list[TurnResult]:
+        offset = plan.turns * number // plan.conversations
+        # every lane plays (rounds + 1) × turns turns, so all stay busy until about the same time
+        scripts = [flow] * plan.rounds
+        if offset:
+            scripts = [
+                Flow(flow.name, flow.turns[:offset], flow.goal),
+                *scripts,
+                Flow(flow.name, flow.turns[: plan.turns - offset], flow.goal),
+            ]
+        else:
+            scripts.append(flow)
+        results: list[TurnResult] = []
+        for script in scripts:
+            if budget.expired():
+                break
+            results += await conversation(number, script)
+        return results
+
+    batches = await asyncio.gather(*(lane(number) for number in range(plan.conversations)))
     return [result for batch in batches for result in batch]
 
 
@@ -58,6 +86,7 @@ def summarize(plan: DriftPlan, results: list[TurnResult]) -> dict:
     errors = Counter(r.error for r in results if r.error)
     return {
         "conversations": plan.conversations,
+        "rounds": plan.rounds,
         "turns": plan.turns,
         "early_turns": f"1-{WINDOW}",
         "late_turns": f"{plan.turns - WINDOW + 1}-{plan.turns}",

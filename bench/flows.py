@@ -5,6 +5,7 @@ questions, and how they close. What the bot answers is read from the bot before 
 (``bench.calibrate``), so a change to the dialogue does not break the benchmark. A flow whose
 goal (say, a case number) is no longer reached is reported as a warning.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,20 +39,35 @@ def conversation(
 
 OUR_FLOWS: tuple[Flow, ...] = (
     conversation(
-        "login_escalated", "hello", "someone logged into my account from another country",
-        goal=TICKET_PATTERN, closing=("thanks", "bye"),
+        "login_escalated",
+        "hello",
+        "someone logged into my account from another country",
+        goal=TICKET_PATTERN,
+        closing=("thanks", "bye"),
     ),
     conversation(
-        "money_escalated", "hi", "money left my account and I didn't send it",
-        goal=TICKET_PATTERN, closing=("thank you", "bye"),
+        "money_escalated",
+        "hi",
+        "money left my account and I didn't send it",
+        goal=TICKET_PATTERN,
+        closing=("thank you", "bye"),
     ),
     conversation(
-        "small_talk", "hey there", "are you a bot?", "what's the weather like today", "thanks", "goodbye",
-        goal="automated assistant", answers=False,
+        "small_talk",
+        "hey there",
+        "are you a bot?",
+        "what's the weather like today",
+        "thanks",
+        "goodbye",
+        goal="automated assistant",
+        answers=False,
     ),
     conversation(
-        "phishing_reported", "good morning", "I got an email asking for my password",
-        goal=TICKET_PATTERN, closing=("thanks", "bye"),
+        "phishing_reported",
+        "good morning",
+        "I got an email asking for my password",
+        goal=TICKET_PATTERN,
+        closing=("thanks", "bye"),
     ),
 )
 

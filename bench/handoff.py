@@ -4,6 +4,7 @@ A customer escalates, an agent signs in and claims the ticket, the console's str
 (GET /api/v1/tickets/{id}/events, server-sent events) is opened, and each customer message is
 timed from its emit to the arrival of its ``event: message``. The bot must stay silent meanwhile.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -171,7 +172,9 @@ async def _measure(
     outcome.bot_replies = len(session.leftovers())
 
 
-async def _time_one(session: ChatSession, events: "asyncio.Queue[SseEvent]", number: int, outcome: HandoffOutcome) -> None:
+async def _time_one(
+    session: ChatSession, events: "asyncio.Queue[SseEvent]", number: int, outcome: HandoffOutcome
+) -> None:
     """One customer message, from its emit to its line on the console's stream."""
     text = f"are you still there, message number {number} of the bench"
     started = await session.emit(text)

@@ -4,6 +4,7 @@ The project and its model live under ``var/bench/rasa-init-<rasa version>/``; a 
 the model there and skips the few minutes of training. Training happens in a scratch directory
 that is renamed into place only when it succeeded, so an interrupted run leaves no half cache.
 """
+
 from __future__ import annotations
 
 import os
@@ -131,12 +132,18 @@ class InitBotServer:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
-                    str(BIN / "rasa"), "run",
-                    "--model", str(model),
-                    "--interface", "127.0.0.1",
-                    "--port", str(self.port),
-                    "--credentials", str(run_dir / "credentials.yml"),
-                    "--endpoints", str(run_dir / "endpoints.yml"),
+                    str(BIN / "rasa"),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--credentials",
+                    str(run_dir / "credentials.yml"),
+                    "--endpoints",
+                    str(run_dir / "endpoints.yml"),
                 ],
                 cwd=self.project,
                 env=quiet_env(),

@@ -3,6 +3,7 @@
 Most requests carry a new Idempotency-Key (201 expected); one in REPLAY_EVERY repeats an earlier
 request byte for byte, as a retrying action server would (200 and the first ticket's id expected).
 """
+
 from __future__ import annotations
 
 import asyncio

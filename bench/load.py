@@ -4,6 +4,7 @@ A customer starts no turn after the deadline and no conversation beyond the coun
 level always stops by itself. Turns per second counts the turns answered correctly, over the
 time from the start to the last turn's end.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,7 @@ CONNECT_ERRORS = (asyncio.TimeoutError, OSError, socketio.exceptions.SocketIOErr
 @dataclass(frozen=True)
 class LoadPlan:
     label: str
-    url: str
+    urls: tuple[str, ...]  # one per server instance; each customer sticks to one (as a sticky balancer would)
     users: int
     duration: float
     flows: tuple[Flow, ...]
@@ -87,9 +88,9 @@ class LoadOutcome:
             "latency": Latency.of_seconds([r.latency for r in ok]).to_dict(),
             "errors": sum(errors.values()),
             "errors_by_kind": dict(errors),
-            "error_examples": [
-                f"{r.flow}#{r.index} {r.error}: {r.detail}" for r in self.results if r.error
-            ][:MAX_EXAMPLES],
+            "error_examples": [f"{r.flow}#{r.index} {r.error}: {r.detail}" for r in self.results if r.error][
+                :MAX_EXAMPLES
+            ],
         }
 
 
@@ -119,9 +120,7 @@ async def run_load(plan: LoadPlan) -> LoadOutcome:
     outcome = LoadOutcome(plan, started)
     budget = Budget(started + plan.duration, plan.max_conversations)
     closers: list[asyncio.Task] = []
-    customers = [
-        _customer(plan, number, budget, outcome, closers) for number in range(plan.users)
-    ]
+    customers = [_customer(plan, number, budget, outcome, closers) for number in range(plan.users)]
     await asyncio.gather(*customers)
     outcome.elapsed_seconds = outcome.elapsed()
     for strays in await asyncio.gather(*closers):
@@ -138,7 +137,7 @@ async def _customer(
         flow = plan.flows[(number + played) % len(plan.flows)]
         played += 1
         outcome.conversations += 1
-        session, failure = await _open(plan.url)
+        session, failure = await _open(plan.urls[number % len(plan.urls)])
         if session is None:
             now = time.perf_counter()
             outcome.results.append(TurnResult(flow.name, 0, now, now, "connect", failure))

@@ -7,6 +7,7 @@ which process saturates the two cores; the whole machine's busy time shows how m
 to other tenants of a shared machine. A phase may be entered several times (rounds): its peaks
 are the highest seen and its CPU times add up.
 """
+
 from __future__ import annotations
 
 import threading
@@ -131,9 +132,16 @@ class ProcessMonitor:
         usage = self._phases.get(phase, PhaseUsage())
         watched = sum(usage.cpu.values())
         return {
-            "machine_busy_pct": round(100 * usage.machine_busy / usage.machine_total, 1) if usage.machine_total else 0.0,
+            "machine_busy_pct": round(100 * usage.machine_busy / usage.machine_total, 1)
+            if usage.machine_total
+            else 0.0,
             "other_processes_cpu_s": round(max(usage.machine_busy - watched, 0.0), 2),
         }
+
+    def rss_now(self, names: Optional[Iterable[str]] = None) -> dict[str, int]:
+        """Resident bytes of each watched process (with its children) right now."""
+        wanted = None if names is None else set(names)
+        return {name: w.rss() for name, w in self._snapshot().items() if wanted is None or name in wanted}
 
     def sample(self) -> None:
         with self._lock:

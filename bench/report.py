@@ -1,4 +1,5 @@
 """The readable table on stdout, the issue's targets, and bench/results/latest.json."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ class Target:
         return self.measured >= self.limit if self.at_least else self.measured <= self.limit
 
     def to_dict(self) -> dict:
-        return {"target": self.name, "measured": self.measured, "limit": self.limit,
-                "at_least": self.at_least, "met": self.met}
+        return {
+            "target": self.name,
+            "measured": self.measured,
+            "limit": self.limit,
+            "at_least": self.at_least,
+            "met": self.met,
+        }
 
 
 def _get(data: dict, *path: str) -> Any:
@@ -47,7 +53,9 @@ def comparisons(ours: dict, reference: dict) -> dict[str, dict]:
             continue
         compared[level] = {
             "turns_per_s_ratio": ratio(mine["turns_per_s"], theirs["turns_per_s"]),
-            "server_cpu_per_turn_ratio": ratio(mine.get("server_cpu_ms_per_turn"), theirs.get("server_cpu_ms_per_turn")),
+            "server_cpu_per_turn_ratio": ratio(
+                mine.get("server_cpu_ms_per_turn"), theirs.get("server_cpu_ms_per_turn")
+            ),
             "p50_ratio": ratio(mine["latency"]["p50_ms"], theirs["latency"]["p50_ms"]),
             "p95_ratio": ratio(mine["latency"]["p95_ms"], theirs["latency"]["p95_ms"]),
         }
@@ -64,10 +72,16 @@ def targets(ours: dict, compared: dict) -> list[Target]:
         Target("turns/s at N=10 vs rasa init bot (×)", _get(compared, "10", "turns_per_s_ratio"), 1.5, True),
         Target("p95 turn latency at N=10 (ms)", _get(ours, "load", "10", "latency", "p95_ms"), 250, False),
         Target("errors at N=50", _get(ours, "load", "50", "errors"), 0, False),
-        Target("p50 late / early turns of a 60-turn conversation (×)",
-               _get(ours, "conversation_length", "late_over_early"), 1.2, False),
+        Target(
+            "p50 late / early turns of a 60-turn conversation (×)",
+            _get(ours, "conversation_length", "late_over_early"),
+            1.2,
+            False,
+        ),
         Target("ticket intake (successful requests/s)", intake_ok, 1000, True),
         Target("handoff p95 (ms)", _get(ours, "handoff", "latency", "p95_ms"), 500, False),
+        Target("soak: errors (issue 8)", _get(ours, "soak", "errors"), 0, False),
+        Target("soak: server memory growth (%, issue 8)", _get(ours, "soak", "servers_growth_pct"), 10, False),
     ]
 
 
@@ -81,8 +95,10 @@ def _fmt(value: Any) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[_fmt(c) for c in row] for row in rows]
+    if not cells:
+        return "  (not measured in this run)"
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = lambda items: "  ".join(item.rjust(w) for item, w in zip(items, widths))  # noqa: E731
+    line = lambda items: "  ".join(item.rjust(w) for item, w in zip(items, widths, strict=False))  # noqa: E731
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
@@ -92,13 +108,26 @@ def _load_rows(ours: dict, reference: dict, compared: dict) -> list[list[Any]]:
         theirs = (reference.get("load") or {}).get(level, {})
         cmp = compared.get(level, {})
         lat, ref_lat = mine["latency"], theirs.get("latency", {})
-        rows.append([
-            level, mine["turns_per_s"], lat["p50_ms"], lat["p95_ms"], lat["p99_ms"], mine["errors"],
-            mine.get("server_cpu_ms_per_turn"),
-            theirs.get("turns_per_s"), ref_lat.get("p50_ms"), ref_lat.get("p95_ms"), ref_lat.get("p99_ms"),
-            theirs.get("errors"), theirs.get("server_cpu_ms_per_turn"),
-            cmp.get("turns_per_s_ratio"), cmp.get("p95_ratio"), cmp.get("server_cpu_per_turn_ratio"),
-        ])
+        rows.append(
+            [
+                level,
+                mine["turns_per_s"],
+                lat["p50_ms"],
+                lat["p95_ms"],
+                lat["p99_ms"],
+                mine["errors"],
+                mine.get("server_cpu_ms_per_turn"),
+                theirs.get("turns_per_s"),
+                ref_lat.get("p50_ms"),
+                ref_lat.get("p95_ms"),
+                ref_lat.get("p99_ms"),
+                theirs.get("errors"),
+                theirs.get("server_cpu_ms_per_turn"),
+                cmp.get("turns_per_s_ratio"),
+                cmp.get("p95_ratio"),
+                cmp.get("server_cpu_per_turn_ratio"),
+            ]
+        )
     return rows
 
 
@@ -116,9 +145,18 @@ def _cpu_rows(ours: dict, reference: dict) -> list[list[Any]]:
     for level, mine in (ours.get("load") or {}).items():
         ref = (reference.get("load") or {}).get(level, {})
         cpu = mine.get("cpu_seconds", {})
-        rows.append([level, mine["duration_s"], *(cpu.get(p) for p in PROCESSES), mine.get("other_processes_cpu_s"),
-                     mine.get("machine_busy_pct"), ref.get("cpu_seconds", {}).get("rasa"),
-                     ref.get("other_processes_cpu_s"), ref.get("machine_busy_pct")])
+        rows.append(
+            [
+                level,
+                mine["duration_s"],
+                *(cpu.get(p) for p in PROCESSES),
+                mine.get("other_processes_cpu_s"),
+                mine.get("machine_busy_pct"),
+                ref.get("cpu_seconds", {}).get("rasa"),
+                ref.get("other_processes_cpu_s"),
+                ref.get("machine_busy_pct"),
+            ]
+        )
     return rows
 
 
@@ -128,27 +166,55 @@ def render(document: dict) -> str:
     meta = document["meta"]
     out: list[str] = [
         f"Recovery Desk benchmark: {meta['started_at']}, rasa {meta['rasa_version']}, {meta['cpus']} CPUs, "
-        f"{'quick' if meta['quick'] else 'full'} run in {meta['runtime_seconds']:.0f} s (commit {meta['commit'] or '?'})",
+        f"{'quick' if meta['quick'] else 'full'} run in {meta['runtime_seconds']:.0f} s "
+        f"(commit {meta['commit'] or '?'}), {ours.get('rasa_instances', 1)} Rasa instance(s)",
         "",
         "Web chat turns: N customers, closed loop, no think time; latency = emit → last expected reply (ms);",
         "cpu/turn = CPU ms all server processes spent per answered turn (steadier than turns/s on a busy machine)",
-        table(["N", "turns/s", "p50", "p95", "p99", "errors", "cpu/turn", "init turns/s", "init p50", "init p95",
-               "init p99", "init errors", "init cpu/turn", "turns/s ×", "p95 ×", "cpu/turn ×"],
-              _load_rows(ours, reference, compared)),
+        table(
+            [
+                "N",
+                "turns/s",
+                "p50",
+                "p95",
+                "p99",
+                "errors",
+                "cpu/turn",
+                "init turns/s",
+                "init p50",
+                "init p95",
+                "init p99",
+                "init errors",
+                "init cpu/turn",
+                "turns/s ×",
+                "p95 ×",
+                "cpu/turn ×",
+            ],
+            _load_rows(ours, reference, compared),
+        ),
         "",
         "Peak RSS per process during each load level (MiB, sampled every 0.5 s)",
         table(["N", *PROCESSES, "init rasa"], _memory_rows(ours, reference)),
         "",
         "CPU seconds per process during each load level; 'other' is the rest of this shared machine",
-        table(["N", "seconds", *PROCESSES, "other", "busy %", "init rasa", "init other", "init busy %"],
-              _cpu_rows(ours, reference)),
+        table(
+            ["N", "seconds", *PROCESSES, "other", "busy %", "init rasa", "init other", "init busy %"],
+            _cpu_rows(ours, reference),
+        ),
         "",
     ]
     out += _other_sections(ours, reference)
-    out += ["Targets (from the issue; measured, not asserted)",
-            table(["target", "measured", "limit", "met"],
-                  [[t["target"], t["measured"], t["limit"], {True: "yes", False: "NO", None: "–"}[t["met"]]]
-                   for t in document["targets"]]), ""]
+    out += [
+        "Targets (from the issue; measured, not asserted)",
+        table(
+            ["target", "measured", "limit", "met"],
+            [
+                [t["target"], t["measured"], t["limit"], {True: "yes", False: "NO", None: "–"}[t["met"]]]
+                for t in document["targets"]
+            ],
+        ),
+        "",
+    ]
     for error_source, label in ((ours, "ours"), (reference, "rasa init")):
         for level, summary in (error_source.get("load") or {}).items():
             for example in summary.get("error_examples", []):
@@ -158,22 +224,50 @@ def render(document: dict) -> str:
 
 
 def _drift_row(label: str, drift: dict) -> list[Any]:
-    return [f"{label}: {drift['conversations']} conversations × {drift['turns']} turns",
-            f"p50 turns {drift['early_turns']}: {_fmt(drift['p50_early_ms'])} ms → "
-            f"{drift['late_turns']}: {_fmt(drift['p50_late_ms'])} ms (×{_fmt(drift['late_over_early'])})",
-            None, None, drift["errors"]]
+    return [
+        f"{label}: {drift['conversations']} lanes × {drift.get('rounds', 1)} × {drift['turns']} turns",
+        f"p50 turns {drift['early_turns']}: {_fmt(drift['p50_early_ms'])} ms → "
+        f"{drift['late_turns']}: {_fmt(drift['p50_late_ms'])} ms (×{_fmt(drift['late_over_early'])})",
+        None,
+        None,
+        drift["errors"],
+    ]
 
 
 def _other_sections(ours: dict, reference: dict) -> list[str]:
     intake, handoff = ours.get("ticket_intake") or {}, ours.get("handoff") or {}
     rows = []
     if intake:
-        rows.append(["ticket intake (signed POST, 50 at once)", f"{_fmt(intake['requests_per_s'])} req/s, "
-                     f"{_fmt(intake['created_per_s'])} created/s", intake["latency"]["p50_ms"],
-                     intake["latency"]["p95_ms"], intake["errors"]])
+        rows.append(
+            [
+                "ticket intake (signed POST, 50 at once)",
+                f"{_fmt(intake['requests_per_s'])} req/s, {_fmt(intake['created_per_s'])} created/s",
+                intake["latency"]["p50_ms"],
+                intake["latency"]["p95_ms"],
+                intake["errors"],
+            ]
+        )
     if handoff and "latency" in handoff:
-        rows.append(["handoff: customer emit → console SSE", f"{handoff['delivered']}/{handoff['messages']} delivered",
-                     handoff["latency"]["p50_ms"], handoff["latency"]["p95_ms"], handoff["errors"]])
+        rows.append(
+            [
+                "handoff: customer emit → console SSE",
+                f"{handoff['delivered']}/{handoff['messages']} delivered",
+                handoff["latency"]["p50_ms"],
+                handoff["latency"]["p95_ms"],
+                handoff["errors"],
+            ]
+        )
+    soak = ours.get("soak") or {}
+    if soak:
+        rows.append(
+            [
+                f"soak: {soak['users']} customers for {_fmt(soak['seconds'])} s",
+                f"{_fmt(soak['turns_per_s'])} turns/s, server memory {_fmt(soak['servers_growth_pct'])} %",
+                soak["latency"]["p50_ms"],
+                soak["latency"]["p95_ms"],
+                soak["errors"],
+            ]
+        )
     for label, source in (("ours", ours), ("rasa init", reference)):
         if source.get("conversation_length"):
             rows.append(_drift_row(label, source["conversation_length"]))

@@ -1,7 +1,7 @@
 """Our stack for the benchmark: its own redis-server and SMTP sink, every port free and on loopback."""
+
 from __future__ import annotations
 
-import secrets
 import shutil
 import subprocess
 import time
@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 from aiosmtpd.controller import Controller
 
 from bot.settings import ROOT, Settings
-from bot.stack import Stack, embedded_redis_argv, free_port, redis_ok
+from bot.stack import Stack, embedded_redis_argv, free_port, loopback_environment, redis_ok
 from bot.training import ensure_model
 
 from .initbot import die_with_parent, quiet_env
@@ -36,8 +36,12 @@ class BenchRedis:
         argv = embedded_redis_argv(self.data_dir, self.port)
         argv[argv.index("--appendonly") + 1] = "no"
         self.process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=die_with_parent,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + REDIS_READY_SECONDS
         while not redis_ok(self.url):
@@ -79,29 +83,12 @@ class MailSink:
             self._controller = None
 
 
-def stack_env(redis_url: str, smtp_port: int, var_dir: Path) -> dict[str, str]:
-    rasa_port = free_port()
-    return {
-        **quiet_env(),
-        "REDIS_URL": redis_url,
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(free_port()),
-        "HELPDESK_PORT": str(free_port()),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "SMTP_TLS": "off",
-        "RASA_TOKEN": secrets.token_urlsafe(24),
-        "RECOVERYDESK_SECRET_KEY": secrets.token_urlsafe(48),
-        "RECOVERYDESK_VAR_DIR": str(var_dir),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
-    }
-
-
 @dataclass
 class OurStack:
     """Redis, the mail sink and `bot.stack.Stack` (helpdesk, actions, Rasa), started and stopped together."""
 
     var_dir: Path
+    instances: int = 1  # Rasa servers, each with its own action server
     redis: Optional[BenchRedis] = None
     mail: Optional[MailSink] = None
     stack: Optional[Stack] = None
@@ -115,6 +102,18 @@ class OurStack:
     def chat_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.rasa_port}"
 
+    @property
+    def chat_urls(self) -> list[str]:
+        return self.stack.rasa_urls if self.stack is not None else [self.chat_url]
+
+    def process_names(self) -> list[str]:
+        """What the monitor calls our processes: instance 0 is "rasa" and "actions"."""
+        names = ["helpdesk", "redis", "bench"]
+        for number in range(self.instances):
+            suffix = f"-{number}" if number else ""
+            names += [f"rasa{suffix}", f"actions{suffix}"]
+        return names
+
     def start(self, say: Callable[[str], None] = print) -> "OurStack":
         shutil.rmtree(self.var_dir, ignore_errors=True)
         self.var_dir.mkdir(parents=True)
@@ -123,8 +122,8 @@ class OurStack:
         self.redis = BenchRedis(self.var_dir / "redis-data").start()
         say("  ✓ redis ready")
         self.mail = MailSink().start()
-        env = stack_env(self.redis.url, self.mail.port, self.var_dir)
-        self.stack = Stack(Settings.from_env(env, ROOT), model, env)
+        env = loopback_environment(quiet_env(), self.redis.url, self.mail.port, self.var_dir)
+        self.stack = Stack(Settings.from_env(env, ROOT), model, env, self.instances)
         self.stack.start(say=lambda line: say(line))
         return self
 

@@ -1,4 +1,5 @@
 """Latency summaries: percentiles by linear interpolation between closest ranks."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """`recoverydesk`: start the stack, train, and administer accounts, agents and reports."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,15 @@ from typing import Any, Awaitable, Callable, Iterator, Optional
 from actions.accounts import EVENT_KINDS
 
 from .settings import ConfigurationError, Settings
-from .stack import Stack, StackError, embedded_redis_argv, free_port, redis_ok, redis_url_for_cli
+from .stack import (
+    Stack,
+    StackError,
+    embedded_redis_argv,
+    free_port,
+    instances_from_env,
+    redis_ok,
+    redis_url_for_cli,
+)
 from .training import TrainingFailed, ensure_model
 
 
@@ -97,14 +106,16 @@ async def _add_agent(settings: Settings, redis_url: str, username: str, password
 def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
     from .demo import load_demo_accounts
 
-    return _run_with_directory(Settings.from_env({**os.environ, "REDIS_URL": redis_url}, settings.root), load_demo_accounts)
+    return _run_with_directory(
+        Settings.from_env({**os.environ, "REDIS_URL": redis_url}, settings.root), load_demo_accounts
+    )
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     _say("Recovery Desk: checking the model…")
     model, trained = ensure_model(settings.root)
     _say(f"Model {'trained' if trained else 'up to date'}: {model.name}")
-    stack = Stack(settings, model, dict(os.environ))
+    stack = Stack(settings, model, dict(os.environ), instances_from_env(dict(os.environ)))
     stopping = {"signal": None}
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -124,6 +135,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"Agent console:  http://localhost:{s.helpdesk_port}/console/")
         if s.uses_mail_sink:
             _say(f"Mailbox:        http://localhost:{s.mail_sink_http_port}/")
+        if stack.instances > 1:
+            _say(f"Rasa instances: {', '.join(stack.rasa_urls)} (put a sticky load balancer in front)")
         _say(f"Rasa API token: {stack.env['RASA_TOKEN']}")
         _say(f"Demo agent:     {demo['username']} / {demo['password']}  (TOTP secret {demo['totp_secret']})")
         _say(f"Demo accounts:  {', '.join(demo_emails)}")
@@ -179,6 +192,20 @@ def cmd_accounts_add_event(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts_change_contacts(settings: Settings, args: argparse.Namespace) -> int:
+    if args.new_email is None and args.new_phone is None:
+        raise CommandFailed("Give --new-email, --new-phone or both.")
+    account = _run_with_directory(settings, lambda d: d.change_contacts(args.email, args.new_email, args.new_phone))
+    _say(json.dumps(account.public(), indent=2))
+    return 0
+
+
+def cmd_accounts_remove_2fa(settings: Settings, args: argparse.Namespace) -> int:
+    account = _run_with_directory(settings, lambda d: d.remove_second_factor(args.email))
+    _say(json.dumps(account.public(), indent=2))
+    return 0
+
+
 def cmd_accounts_show(settings: Settings, args: argparse.Namespace) -> int:
     _say(json.dumps(_run_with_directory(settings, lambda d: d.show(args.email)), indent=2))
     return 0
@@ -194,6 +221,40 @@ def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
             raise CommandFailed(str(exc)) from None
     _say(f"Agent {args.username} ({args.role}) created.")
     _say(f"TOTP secret (shown once; add it to the agent's authenticator app): {seed}")
+    return 0
+
+
+def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date, datetime, timezone
+
+    from redis.asyncio import Redis
+
+    from helpdesk_plugin.report_data import load_daily_report
+    from helpdesk_plugin.report_page import standalone_page
+    from helpdesk_plugin.reports import to_csv
+
+    now = datetime.now(timezone.utc)
+    try:
+        day = date.fromisoformat(args.date) if args.date else now.date()
+    except ValueError:
+        raise CommandFailed(f"--date must be a day in the form YYYY-MM-DD, not {args.date!r}.") from None
+
+    async def run(url: str) -> dict:
+        client = Redis.from_url(url)
+        try:
+            return await load_daily_report(client, day, now)
+        finally:
+            await client.close()
+
+    from redis.exceptions import RedisError
+
+    with admin_redis(settings) as url:
+        try:
+            report = asyncio.run(run(url))
+        except (RedisError, OSError) as exc:
+            raise CommandFailed(f"Redis could not be read ({type(exc).__name__}); check REDIS_URL.") from None
+    rendered = {"json": lambda r: json.dumps(r, indent=2), "csv": to_csv, "html": standalone_page}[args.format](report)
+    sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
     return 0
 
 
@@ -224,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_event.add_argument("--place", help="approximate place, e.g. 'Lisbon, PT'")
     add_event.add_argument("--detail")
     add_event.set_defaults(run=cmd_accounts_add_event)
+    change = accounts.add_parser("change-contacts", help="a new email or phone (held for 24 h after a recovery)")
+    change.add_argument("--email", required=True)
+    change.add_argument("--new-email")
+    change.add_argument("--new-phone")
+    change.set_defaults(run=cmd_accounts_change_contacts)
+    remove_2fa = accounts.add_parser("remove-2fa", help="remove the authenticator (held for 24 h after a recovery)")
+    remove_2fa.add_argument("--email", required=True)
+    remove_2fa.set_defaults(run=cmd_accounts_remove_2fa)
     show = accounts.add_parser("show", help="print an account as JSON (never a hash or seed)")
     show.add_argument("--email", required=True)
     show.set_defaults(run=cmd_accounts_show)
@@ -234,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password", required=True)
     add.add_argument("--role", required=True, choices=["agent", "security", "supervisor"])
     add.set_defaults(run=cmd_agents_add)
+
+    reports = commands.add_parser("report", help="reports").add_subparsers(dest="report_command", required=True)
+    daily = reports.add_parser("daily", help="the day's contacts, handoffs, SLA, backlog and alerts")
+    daily.add_argument("--date", help="the UTC day, YYYY-MM-DD (default: today)")
+    daily.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    daily.set_defaults(run=cmd_report_daily)
     return parser
 
 

@@ -1,4 +1,5 @@
 """Demo accounts that `recoverydesk up` loads, so the flows can be tried at once (listed in README)."""
+
 from __future__ import annotations
 
 import secrets
@@ -17,8 +18,20 @@ DEMO_ACCOUNTS = [
         "email": "jane.doe@example.com",
         "name": "Jane Doe",
         "events": [
-            {"kind": "login", "ip": "81.2.69.160", "device": "iPhone, Safari", "place": "London, UK", "at": {"days": 2}},
-            {"kind": "login", "ip": "185.220.101.4", "device": "Windows, Chrome", "place": "Bucharest, RO", "at": {"hours": 9}},
+            {
+                "kind": "login",
+                "ip": "81.2.69.160",
+                "device": "iPhone, Safari",
+                "place": "London, UK",
+                "at": {"days": 2},
+            },
+            {
+                "kind": "login",
+                "ip": "185.220.101.4",
+                "device": "Windows, Chrome",
+                "place": "Bucharest, RO",
+                "at": {"hours": 9},
+            },
             {"kind": "profile_change", "detail": "Postal address changed", "ip": "185.220.101.4", "at": {"hours": 8}},
         ],
     },

@@ -3,6 +3,7 @@
 The helpdesk reads these streams to show an agent, live, what the customer says while the
 agent holds the conversation. Writes happen off the request path, in order, in batches.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Development mail sink: an SMTP server on loopback and a page to read what it received."""
+
 from __future__ import annotations
 
 import argparse
@@ -79,7 +80,11 @@ def web_app(mailbox: Mailbox) -> web.Application:
             ".meta{color:#666}pre{white-space:pre-wrap}</style><h1>Development mailbox</h1>"
             + (rows or "<p>No mail yet.</p>")
         )
-        return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+        return web.Response(
+            text=page,
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
 
     async def messages(_: web.Request) -> web.Response:
         return web.json_response({"messages": [asdict(m) for m in mailbox.all()]})

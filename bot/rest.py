@@ -1,14 +1,18 @@
 """Rasa's REST channel with the same redaction as the web chat (for integrations and tests)."""
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from actions.code_inbox import CodeInbox
 
+from .input_limits import malformed_rest_message
 from .redaction_hook import redacting
 
 
@@ -21,4 +25,18 @@ class RedactingRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(redacting(on_new_message, self.inbox))
+        blueprint = super().blueprint(redacting(on_new_message, self.inbox))
+
+        @blueprint.middleware("request")
+        async def refuse_malformed(request: Request) -> Optional[HTTPResponse]:
+            """Rasa's REST channel would raise (a 500) on a body that is not the object it expects."""
+            if request.method != "POST":
+                return None
+            problem = malformed_rest_message(request.body)
+            return (
+                response.json({"error": {"code": "invalid_request", "message": problem}}, status=400)
+                if problem
+                else None
+            )
+
+        return blueprint

@@ -2,6 +2,7 @@
 
 Configured in credentials.yml as ``bot.secure_pages.SecurePages`` (a channel that only serves
 pages). The password form is the only place a customer ever types a password."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,10 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional, Text
 
+import segno
 from rasa.core.channels.channel import InputChannel, UserMessage
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 
@@ -20,7 +23,8 @@ from actions import messages
 from actions.accounts import new_event
 from actions.crypto import SecretBox
 from actions.directory import AccountDirectory
-from actions.mail import Mailer, MailNotSent
+from actions.mail import Mailer
+from actions.mail_outbox import MailOutbox
 from actions.password_policy import (
     MIN_LENGTH_WITH_SECOND_FACTOR,
     MIN_LENGTH_WITHOUT_SECOND_FACTOR,
@@ -30,6 +34,9 @@ from actions.password_policy import (
 from actions.passwords import hash_password, verify_password
 from actions.secure_links import LinkGrant, SecureLinks
 from actions.signing import derive_key
+from actions.totp import account_label, provisioning_uri
+from actions.totp_store import TotpStore
+from actions.verification import VerificationStore
 from helpdesk_plugin.rasa_client import ConversationUnavailable, RasaConversations
 
 from .settings import Settings
@@ -47,13 +54,17 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 STYLE = """body{font:16px/1.5 system-ui,sans-serif;color:#14213d;background:#f6f7fb;margin:0}
-main{max-width:480px;margin:48px auto;background:#fff;border:1px solid #d9dee7;border-radius:14px;padding:28px}
+main{max-width:480px;margin:48px auto;background:#fff;border:1px solid #d9dee7;
+border-radius:14px;padding:28px}
 h1{font-size:22px;margin-top:0}label{display:block;margin-top:14px;font-weight:600}
-input[type=password]{width:100%;box-sizing:border-box;padding:10px;border:1px solid #c9d0dc;border-radius:8px;font:inherit}
+input[type=password]{width:100%;box-sizing:border-box;padding:10px;border:1px solid #c9d0dc;border-radius:8px;
+font:inherit}
 button{margin-top:20px;padding:10px 18px;border:0;border-radius:8px;background:#1d4ed8;color:#fff;font:inherit}
 .error{background:#fdecec;border:1px solid #f5b5b5;padding:10px;border-radius:8px}
 .ok{background:#e9f7ef;border:1px solid #9fd8b5;padding:10px;border-radius:8px}
-.secret{font:18px ui-monospace,monospace;letter-spacing:2px;word-break:break-all}"""
+.secret{font:18px ui-monospace,monospace;letter-spacing:2px;word-break:break-all}
+.qr{display:flex;justify-content:center;margin:16px 0}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}
+dt{font-weight:600}dd{margin:0}ol.codes{font:18px ui-monospace,monospace;columns:2}"""
 
 
 def page(title: str, body: str, status: int = 200) -> response.HTTPResponse:
@@ -79,11 +90,16 @@ class SecurePages(InputChannel):
         redis = Redis.from_url(self.settings.require_redis_url())
         box = SecretBox(self.settings.secret_key)
         self.links = SecureLinks(redis, self.settings.public_base_url)
+        self.verification = VerificationStore(redis)
         self.directory = AccountDirectory(redis, box)
         self.csrf_key = derive_key(self.settings.secret_key, "secure-page-csrf")
         smtp = self.settings.smtp
-        self.mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        # Queued in the durable outbox; the action server's outbox worker delivers it (retries included).
+        self.mail = MailOutbox(
+            redis, box, Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        )
         self.rasa = RasaConversations(self.settings.rasa_url, self.settings.rasa_token)
+        self.totp = TotpStore(redis, box, derive_key(self.settings.secret_key, "recovery-codes"))
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> InputChannel:
@@ -109,21 +125,70 @@ class SecurePages(InputChannel):
         @pages.post("/password/<token>")
         async def password_submit(request: Request, token: str) -> response.HTTPResponse:
             if not hmac.compare_digest(request.form.get("csrf_token", ""), self._csrf(token)):
-                return page(messages.text("utter_page_password_title"),
-                            f"<p class=error>{html.escape(messages.text('utter_page_form_expired'))}</p>", 403)
+                return page(
+                    messages.text("utter_page_password_title"),
+                    f"<p class=error>{html.escape(messages.text('utter_page_form_expired'))}</p>",
+                    403,
+                )
             grant = await self.links.peek(token, "password")
             if grant is None:
                 return self._invalid_link()
             return await self._change_password(request, grant, token)
 
+        @pages.get("/totp/<token>")
+        async def totp_enrollment(_: Request, token: str) -> response.HTTPResponse:
+            grant = await self.links.consume(token, "totp")
+            account = await self.directory.store.get(grant.account_ref) if grant else None
+            if account is None:
+                return self._invalid_link("utter_page_totp_title")
+            return self._enrollment_page(account.email, await self.totp.start_enrollment(account.ref))
+
+        @pages.get("/recovery-codes/<token>")
+        async def recovery_codes(_: Request, token: str) -> response.HTTPResponse:
+            grant = await self.links.consume(token, "recovery-codes")
+            account = await self.directory.store.get(grant.account_ref) if grant else None
+            if account is None:
+                return self._invalid_link("utter_page_recovery_title")
+            if not account.has_totp:
+                return page(
+                    messages.text("utter_page_recovery_title"),
+                    f"<p class=error>{html.escape(messages.text('utter_page_recovery_not_available'))}</p>",
+                    409,
+                )
+            codes = await self.totp.issue_recovery_codes(account.ref)
+            log.info("secure_pages.recovery_codes_issued")
+            items = "".join(f"<li>{html.escape(code)}</li>" for code in codes)
+            return page(
+                messages.text("utter_page_recovery_title"),
+                f"<p>{html.escape(messages.text('utter_page_recovery_intro'))}</p>"
+                f"<ol class=codes id=recovery-codes>{items}</ol>",
+            )
+
         return pages
 
-    def _invalid_link(self) -> response.HTTPResponse:
-        return page(messages.text("utter_page_password_title"),
-                    f"<p class=error>{html.escape(messages.text('utter_page_link_invalid'))}</p>", 410)
+    def _invalid_link(self, title: str = "utter_page_password_title") -> response.HTTPResponse:
+        return page(
+            messages.text(title), f"<p class=error>{html.escape(messages.text('utter_page_link_invalid'))}</p>", 410
+        )
 
-    async def _password_page(self, grant: LinkGrant, token: str, error: Optional[str] = None,
-                             status: int = 200) -> response.HTTPResponse:
+    def _enrollment_page(self, email: str, seed: str) -> response.HTTPResponse:
+        """The QR code is inline SVG, so the seed never leaves this response (no image request)."""
+        issuer, label = self.settings.totp_issuer, account_label(email)
+        qr = segno.make(provisioning_uri(seed, label, issuer), error="m").svg_inline(scale=5, title="QR code")
+        rows = (
+            ("utter_page_totp_issuer_label", f"<dd id=totp-issuer>{html.escape(issuer)}</dd>"),
+            ("utter_page_totp_account_label", f"<dd id=totp-account>{html.escape(label)}</dd>"),
+            ("utter_page_totp_key_label", f"<dd><code class=secret id=totp-secret>{seed}</code></dd>"),
+        )
+        facts = "".join(f"<dt>{html.escape(messages.text(name))}</dt>{value}" for name, value in rows)
+        return page(
+            messages.text("utter_page_totp_title"),
+            f"<p>{html.escape(messages.text('utter_page_totp_intro'))}</p><div class=qr>{qr}</div><dl>{facts}</dl>",
+        )
+
+    async def _password_page(
+        self, grant: LinkGrant, token: str, error: Optional[str] = None, status: int = 200
+    ) -> response.HTTPResponse:
         account = await self.directory.store.get(grant.account_ref)
         minimum = MIN_LENGTH_WITH_SECOND_FACTOR if account and account.has_totp else MIN_LENGTH_WITHOUT_SECOND_FACTOR
         problem = f"<p class=error role=alert>{html.escape(error)}</p>" if error else ""
@@ -147,34 +212,47 @@ class SecurePages(InputChannel):
         current_hash = await self.directory.store.secret(account.ref, "password_hash") or ""
         try:
             accepted = check_new_password(
-                new, request.form.get("password_confirm", ""), account.email, account.name,
-                has_second_factor=account.has_totp, is_current=bool(current_hash) and verify_password(current_hash, new),
+                new,
+                request.form.get("password_confirm", ""),
+                account.email,
+                account.name,
+                has_second_factor=account.has_totp,
+                is_current=bool(current_hash) and verify_password(current_hash, new),
             )
         except PasswordRejected as rejected:
             minimum = MIN_LENGTH_WITH_SECOND_FACTOR if account.has_totp else MIN_LENGTH_WITHOUT_SECOND_FACTOR
             reason = messages.text(f"utter_{rejected.reason}", minimum=minimum)
+            if rejected.hint:
+                reason = f"{reason} {messages.text(f'utter_{rejected.hint}')}"
             return await self._password_page(grant, token, reason, 400)
         if await self.links.consume(token, "password") is None:  # used meanwhile by another request
             return self._invalid_link()
         await self.directory.store.set_secret(account.ref, "password_hash", hash_password(accepted))
         revoked = await self.directory.sessions.revoke_all(account.ref)  # PWD-4: before anyone is told
-        await self.directory.store.add_event(account.ref, new_event("password_change", detail="Changed through the recovery chat"))
+        await self.links.revoke_all(account.ref)
+        await self.verification.revoke_others(account.ref, keep_conversation=grant.conversation_id)
+        await self.directory.store.add_event(
+            account.ref, new_event("password_change", detail="Changed through the recovery chat")
+        )
+        await self.directory.recovered(account.ref)
         log.info("secure_pages.password_changed", extra={"sessions_revoked": revoked})
-        await self._notify_password_changed(account.email, account.previous_emails)
+        await self._notify_password_changed(account.notify_addresses())
         try:
             await self.rasa.trigger(grant.conversation_id, "EXTERNAL_password_changed")
         except ConversationUnavailable:
             log.warning("secure_pages.chat_not_told")
-        return page(messages.text("utter_page_password_title"),
-                    f"<p class=ok>{html.escape(messages.text('utter_page_password_saved'))}</p>")
+        return page(
+            messages.text("utter_page_password_title"),
+            f"<p class=ok>{html.escape(messages.text('utter_page_password_saved'))}</p>",
+        )
 
-    async def _notify_password_changed(self, email: str, previous: list[str]) -> None:
+    async def _notify_password_changed(self, addresses: list[str]) -> None:
         when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
         try:
-            await self.mailer.send(
-                [email, *previous],
+            await self.mail.queue(
+                addresses,
                 messages.text("utter_email_password_changed_subject"),
                 messages.text("utter_email_password_changed_body", when=when, channel="the recovery chat"),
             )
-        except MailNotSent:
-            log.warning("secure_pages.password_mail_failed")
+        except RedisError as exc:
+            log.warning("secure_pages.password_mail_not_queued", extra={"kind": type(exc).__name__})

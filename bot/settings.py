@@ -1,4 +1,5 @@
 """Configuration, read once from the environment into one immutable object."""
+
 from __future__ import annotations
 
 import os
@@ -107,6 +108,9 @@ class Settings:
     uses_mail_sink: bool
     secret_key: bytes = field(repr=False)
     smtp: SmtpSettings = field(repr=False)
+    totp_issuer: str = "Recovery Desk"
+    oncall_email: Optional[str] = None
+    alert_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -150,6 +154,9 @@ class Settings:
                 username=env.get("SMTP_USERNAME") or None,
                 password=env.get("SMTP_PASSWORD") or None,
             ),
+            totp_issuer=env.get("TOTP_ISSUER") or "Recovery Desk",
+            oncall_email=env.get("ONCALL_EMAIL") or None,
+            alert_interval_seconds=_int(env, "ALERT_INTERVAL_SECONDS", 30),
         )
 
     def require_redis_url(self) -> str:

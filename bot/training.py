@@ -1,4 +1,5 @@
 """Train the Rasa model only when the training data changed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,9 +42,12 @@ def ensure_model(root: Path, force: bool = False) -> tuple[Path, bool]:
             target.name[: -len(".tar.gz")],
             "--out",
             str(target.parent),
-            "--config", str(root / "config.yml"),
-            "--domain", str(root / "domain.yml"),
-            "--data", str(root / "data"),
+            "--config",
+            str(root / "config.yml"),
+            "--domain",
+            str(root / "domain.yml"),
+            "--data",
+            str(root / "data"),
         ],
         cwd=root,
     )

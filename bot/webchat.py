@@ -7,6 +7,7 @@ Differences from Rasa's own ``socketio`` channel:
   only send as the session it joined, so nobody reads or writes another's conversation;
 - secrets are removed from the customer's text before Rasa sees, stores or logs it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,6 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
@@ -26,12 +28,12 @@ from actions.code_inbox import CodeInbox
 from actions.verification import VerificationStore
 
 from . import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
+from .input_limits import refuse_malformed_api_calls
 from .redaction_hook import redacting
 from .settings import Settings
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-MAX_MESSAGE_CHARS = 5000
 STATIC = Path(__file__).parent / "static"
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -61,6 +63,14 @@ class WebChatOutput(SocketIOOutput):
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         if set(json_message) - {"agent"}:
             await self._send_message(recipient_id, json_message)
+
+
+class ChatBlueprint(SocketBlueprint):
+    """Registering the chat also guards Rasa's conversation API against malformed bodies."""
+
+    def register(self, app: Any, options: Dict[Text, Any]) -> None:
+        refuse_malformed_api_calls(app, Settings.from_env().rasa_token)
+        super().register(app, options)
 
 
 class WebChatInput(InputChannel):
@@ -94,7 +104,8 @@ class WebChatInput(InputChannel):
         self.sio: Optional[AsyncServer] = None
         self.settings = Settings.from_env()
         self.inbox = CodeInbox.from_environment()
-        self.verification = VerificationStore(Redis.from_url(self.settings.require_redis_url()))
+        self.verification_redis = Redis.from_url(self.settings.require_redis_url())
+        self.verification = VerificationStore(self.verification_redis)
 
     def url_prefix(self) -> Text:
         return "/chat"
@@ -108,7 +119,7 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         self.sio = sio
         handle = redacting(on_new_message, self.inbox)
-        chat = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+        chat = ChatBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
         async def page(_: Request) -> response.HTTPResponse:
@@ -118,12 +129,31 @@ class WebChatInput(InputChannel):
         async def asset(_: Request, name: str) -> response.HTTPResponse:
             return await response.file(STATIC / name, headers=PAGE_HEADERS)
 
+        @chat.route("/health", methods=["GET"])
+        async def health(_: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @chat.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> response.HTTPResponse:
+            """Ready when the model is loaded and Redis (trackers, locks) answers."""
+            agent = getattr(request.app.ctx, "agent", None)
+            model = bool(agent is not None and agent.is_ready())
+            try:
+                redis = bool(await self.verification_redis.ping())
+            except (RedisError, OSError):
+                redis = False
+            status = 200 if model and redis else 503
+            return response.json(
+                {"status": "ready" if status == 200 else "unavailable", "model": model, "redis": redis}, status=status
+            )
+
         @sio.on("session_request")
         async def session_request(sid: Text, data: Any) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
             if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-                await _refuse(sio, sid, "invalid_session_id",
-                              "session_id must be 32 to 128 characters of A-Z, a-z, 0-9, _ or -.")
+                await _refuse(
+                    sio, sid, "invalid_session_id", "session_id must be 32 to 128 characters of A-Z, a-z, 0-9, _ or -."
+                )
                 return
             auth_token = data.get("auth_token")
             if auth_token is not None:
@@ -132,7 +162,11 @@ class WebChatInput(InputChannel):
                 except session_tokens.InvalidSessionToken:
                     await _refuse(sio, sid, "invalid_auth_token", "auth_token is not valid or has expired.")
                     return
-                await self.verification.grant(session_id, account_ref, "strong", "signed_session")
+                try:
+                    await self.verification.grant(session_id, account_ref, "strong", "signed_session")
+                except (RedisError, OSError):
+                    await _refuse(sio, sid, "unavailable", "The service is briefly unavailable; try again in a minute.")
+                    return
             await sio.save_session(sid, {"session_id": session_id})
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
@@ -150,9 +184,8 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str):
                 await _refuse(sio, sid, "invalid_message", "message must be a string.")
                 return
-            await handle(
-                UserMessage(text[:MAX_MESSAGE_CHARS], WebChatOutput(sio, self.bot_message_evt), joined,
-                            input_channel=self.name())
+            await handle(  # the input guard refuses over-long text with a sentence
+                UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
             )
 
         return chat

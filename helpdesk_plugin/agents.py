@@ -1,4 +1,5 @@
 """Agents: sign-in with password and their own TOTP (AGT-1), roles (AGT-2), idle sessions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ ROLES = ("agent", "security", "supervisor")
 PERMISSIONS = {
     "agent": {"read", "claim", "message", "note", "handback", "tag"},
     "security": {"read", "claim", "message", "note", "handback", "tag", "resolve"},
-    "supervisor": {"read", "claim", "message", "note", "handback", "tag", "resolve", "audit", "report"},
+    "supervisor": {"read", "claim", "message", "note", "handback", "tag", "resolve", "audit", "report", "incidents"},
 }
 SESSION_IDLE_SECONDS = 15 * 60
 MAX_FAILURES = 5
@@ -85,7 +86,9 @@ class AgentDirectory:
         )
         return seed
 
-    async def sign_in(self, username: str, password: str, code: str, now: Optional[float] = None) -> tuple[str, AgentSession]:
+    async def sign_in(
+        self, username: str, password: str, code: str, now: Optional[float] = None
+    ) -> tuple[str, AgentSession]:
         now = time.time() if now is None else now
         record = await self._redis.hgetall(_key("agent", username)) if _USERNAME.match(username) else {}
         record = {k.decode(): v.decode() for k, v in record.items()}

@@ -1,4 +1,5 @@
 """The helpdesk plugin's HTTP service: ticket API (CONTRACT) and, later, the agent console."""
+
 from __future__ import annotations
 
 import hmac
@@ -18,17 +19,21 @@ from sanic.request import Request
 from actions import messages
 from actions.account_store import AccountStore
 from actions.conversation import conversation_stream
-from actions.mail import Mailer, MailNotSent
 from actions.crypto import SecretBox
+from actions.mail import Mailer
+from actions.mail_outbox import MailOutbox
+from actions.messages import channel_name
 from actions.signing import SignatureError, derive_key, verify
 from bot.settings import Settings
 
 from .agents import AgentDirectory, AgentSession, SignInFailed
 from .audit import AuditLog
 from .console import add_console_routes
-from .errors import ApiError, Forbidden, InvalidRequest, NotFound, ServiceUnavailable, Unauthenticated
+from .crisis_routes import add_crisis_routes
+from .errors import ApiError, Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable, Unauthenticated
+from .metrics import Metrics
 from .rasa_client import ConversationUnavailable, RasaConversations
-from .store import CHANGES_STREAM, TicketStore
+from .store import CHANGES_STREAM, TicketNumberTaken, TicketStore
 from .tickets import (
     MAX_TRANSCRIPT,
     PRIORITIES,
@@ -49,6 +54,7 @@ API = "/api/v1"
 CONSOLE_COOKIE = "rd_console"
 SSE_KEEPALIVE_MS = 15_000
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
+_TICKET_ID = re.compile(r"^RD-[0-9]{6,12}$")
 Handler = Callable[..., Awaitable[response.HTTPResponse]]
 
 
@@ -86,12 +92,41 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         app.ctx.rasa = RasaConversations(settings.rasa_url, settings.rasa_token)
         app.ctx.accounts = AccountStore(client)
         smtp = settings.smtp
-        app.ctx.mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        app.ctx.mailer = Mailer(
+            smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password
+        )
+        app.ctx.mail = MailOutbox(client, SecretBox(settings.secret_key), app.ctx.mailer)
+        app.ctx.mail.worker.start()
+        app.ctx.metrics = Metrics(client)
 
     @app.after_server_stop
     async def disconnect(app: Sanic, _loop: Any) -> None:
+        await app.ctx.mail.worker.stop()
+        await app.ctx.metrics.flush()
         await app.ctx.rasa.close()
         await app.ctx.redis.close()
+
+    @app.on_request
+    async def start_clock(request: Request) -> None:
+        request.ctx.started = time.perf_counter()
+
+    @app.on_response
+    async def count_request(request: Request, reply: response.HTTPResponse) -> None:
+        metrics: Optional[Metrics] = getattr(app.ctx, "metrics", None)
+        if metrics is None or request.path == "/metrics":
+            return
+        status = getattr(reply, "status", 500) or 500
+        metrics.count("recoverydesk_http_requests_total", {"status": f"{status // 100}xx"})
+        started = getattr(request.ctx, "started", None)
+        if started is not None:
+            metrics.observe("recoverydesk_http_request_seconds", time.perf_counter() - started)
+        if status >= 500:
+            metrics.count("recoverydesk_errors_total", {"component": "helpdesk", "kind": f"http_{status}"})
+
+    @app.get("/metrics")
+    async def metrics_page(request: Request) -> response.HTTPResponse:
+        text = await request.app.ctx.metrics.render()
+        return response.text(text, content_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.exception(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> response.HTTPResponse:
@@ -175,14 +210,24 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         if not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise InvalidRequest("An Idempotency-Key header of 8-200 safe characters is required.")
         payload = json_object(request)
+        if payload.get("idempotency_key", idempotency_key) != idempotency_key:
+            raise Unauthenticated("The signed request was made for another Idempotency-Key.")
         store: TicketStore = request.app.ctx.tickets
-        ticket = new_ticket(await store.next_id(), payload, utc_now())
-        created, ticket_id = await store.create(ticket, idempotency_key, time.time())
-        if not created:
-            existing = await store.get(ticket_id)
-            return response.json(existing.to_dict() if existing else {"id": ticket_id}, status=200)
-        await request.app.ctx.audit.record("ticket.created", "bot", ticket.id, priority=ticket.priority)
-        return response.json(ticket.to_dict(), status=201)
+        reserved = payload.get("id")  # the number the action server already gave the customer
+        if reserved is not None and not (isinstance(reserved, str) and _TICKET_ID.match(reserved)):
+            raise InvalidRequest("'id' must be a ticket number like RD-000123.")
+        ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
+        try:
+            created, ticket_id, stored = await store.intake(
+                ticket, idempotency_key, time.time(), reserved_id=reserved, priority=ticket.priority
+            )
+        except TicketNumberTaken:
+            raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None
+        if not stored:
+            return response.json({"id": ticket_id}, status=200)
+        if created:
+            request.app.ctx.metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
+        return response.raw(stored.encode(), status=201 if created else 200, content_type="application/json")
 
     @app.get(f"{API}/tickets")
     @agent_only("read")
@@ -212,7 +257,6 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         await request.app.ctx.audit.record("audit.read", session.username, ticket_id)
         return response.json({"entries": entries})
 
-
     async def live_lines(ticket: Ticket) -> list[dict[str, Any]]:
         """What was said after the intake transcript ends, from the conversation's stream."""
         last = ticket.transcript[-1]["at"] if ticket.transcript and ticket.transcript[-1]["at"] else ticket.created_at
@@ -222,14 +266,17 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         # The intake transcript holds whole seconds: skip what it already has from its last second.
         held = {(line["role"], line["text"]) for line in ticket.transcript if line["at"] == last}
         fresh = [
-            line for line in lines
+            line
+            for line in lines
             if line["ts"] >= since + 1 or (line["ts"] >= since and (line["role"], line["text"]) not in held)
         ]
         return fresh[-MAX_TRANSCRIPT:]
 
     async def ticket_view(ticket: Ticket) -> dict[str, Any]:
         view = ticket.to_dict()
-        view["transcript"] += [{"role": ln["role"], "text": ln["text"], "at": ln["at"]} for ln in await live_lines(ticket)]
+        view["transcript"] += [
+            {"role": ln["role"], "text": ln["text"], "at": ln["at"]} for ln in await live_lines(ticket)
+        ]
         return view
 
     async def load(request: Request, ticket_id: str) -> Ticket:
@@ -268,6 +315,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         except ConversationUnavailable:
             await request.app.ctx.tickets.update(ticket_id, release_claim)
             raise ServiceUnavailable("The conversation could not be paused; try again.") from None
+        request.app.ctx.metrics.count("recoverydesk_handoffs_total")
         await request.app.ctx.audit.record("ticket.claimed", session.username, ticket.id)
         return response.json(await ticket_view(ticket))
 
@@ -343,16 +391,19 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
         account = await app.ctx.accounts.get(ref) if ref else None
         if account is None:
             return
-        values = {"ticket_id": ticket.id, "resolution": resolution,
-                  "when": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")}
-        try:
-            await app.ctx.mailer.send(
-                [account.email, *account.previous_emails],
-                messages.text("utter_email_resolved_subject", **values),
-                messages.text("utter_email_resolved_body", **values),
-            )
-        except MailNotSent:
-            log.warning("helpdesk.resolution_mail_failed", extra={"ticket": ticket.id})
+        values = {
+            "ticket_id": ticket.id,
+            "resolution": resolution,
+            "channel": channel_name(ticket.channel),
+            "when": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC"),
+        }
+        # Through the durable outbox: retried while the mail server is down, sent once per ticket.
+        await app.ctx.mail.queue(
+            account.notify_addresses(),
+            messages.text("utter_email_resolved_subject", **values),
+            messages.text("utter_email_resolved_body", **values),
+            key=f"resolved-{ticket.id}",
+        )
 
     @app.get(f"{API}/tickets/<ticket_id>/events")
     @agent_only("read")
@@ -395,6 +446,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
                     await stream.send(sse("queue", {"id": _field(fields, "ticket_id")}))
 
     add_console_routes(app)
+    add_crisis_routes(app, settings, agent_only, json_object)
     return app
 
 

@@ -1,6 +1,8 @@
 """Append-only audit log on Redis streams (AGT-4): no API edits or deletes an entry."""
+
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Optional
 
 from redis.asyncio import Redis
@@ -19,8 +21,11 @@ class AuditLog:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def record(self, action: str, actor: str, ticket_id: Optional[str] = None, **detail: str) -> None:
-        entry = {"at": iso(utc_now()), "action": action, "actor": actor, "ticket_id": ticket_id or "", **detail}
+    async def record(
+        self, action: str, actor: str, ticket_id: Optional[str] = None, *, at: Optional[datetime] = None, **detail: str
+    ) -> None:
+        """``at`` is for callers on an injected clock (alerts); everyone else records now."""
+        entry = {"at": iso(at or utc_now()), "action": action, "actor": actor, "ticket_id": ticket_id or "", **detail}
         pipe = self._redis.pipeline(transaction=True)
         pipe.xadd(ALL_STREAM, entry, maxlen=MAX_ENTRIES, approximate=True)
         if ticket_id:

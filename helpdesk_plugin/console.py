@@ -3,6 +3,7 @@
 Every dynamic value goes through ``_e`` (html.escape): customer text is hostile. The pages carry
 no inline script or style, so a strict Content-Security-Policy holds (AGT-3).
 """
+
 from __future__ import annotations
 
 import html
@@ -19,10 +20,11 @@ from sanic.request import Request
 
 from .agents import AgentSession, SignInFailed
 from .errors import ApiError, NotFound, Unauthenticated
+from .incidents import ANSWER_KEYS, DATA_KINDS, MAX_ANSWER, MAX_TITLE
 from .tickets import PRIORITIES, STATUSES
 
 STATIC = Path(__file__).parent / "static"
-ASSETS = ("console.js", "console.css")
+ASSETS = ("console.js", "console.css", "report.css", "incidents.js", "incidents.css")
 SESSION_COOKIE = "rd_console"
 LOGIN_CSRF_COOKIE = "rd_login_csrf"
 LOGIN_PATH = "/console/login"
@@ -42,6 +44,14 @@ CONSOLE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+}
+REPORT_LINK = ' <a href="/console/report" id="report-link">Daily report</a>'
+INCIDENTS_LINK = ' <a href="/console/incidents" id="incidents-link">Incidents</a>'
+ANSWER_LABELS = {
+    "am_i_affected": "Am I affected? (required: the bot's default answer)",
+    "what_data": "What data was exposed?",
+    "what_to_do": "What should customers do?",
+    "update": "Update (for a broadcast)",
 }
 OWNER_LABELS = {"bot": "With the bot", "pending_agent": "Waiting for an agent"}
 
@@ -150,15 +160,25 @@ def activity_item(entry: Mapping[str, Any]) -> str:
     return f"<li>{' '.join(parts)}</li>"
 
 
-def document(title: str, body: str, page: str, session: AgentSession | None = None, data: str = "") -> str:
+def document(
+    title: str,
+    body: str,
+    page: str,
+    session: AgentSession | None = None,
+    data: str = "",
+    extra: tuple[str, ...] = (),
+) -> str:
+    """``extra`` names a page's own assets (``incidents``): its stylesheet and its script after console.js."""
     csrf = f'<meta name="csrf-token" content="{_e(session.csrf_token)}">' if session else ""
+    styles = "".join(f'<link rel="stylesheet" href="/console/static/{_e(name)}.css">\n' for name in extra)
+    scripts = "".join(f'<script src="/console/static/{_e(name)}.js"></script>\n' for name in extra)
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"{csrf}<title>{_e(title)} · Recovery Desk console</title>\n"
-        '<link rel="icon" href="data:,">\n<link rel="stylesheet" href="/console/static/console.css">\n</head>\n'
-        f'<body data-page="{_e(page)}"{data}>\n{top_bar(session)}\n{body}\n'
-        '<script src="/console/static/console.js"></script>\n</body>\n</html>\n'
+        '<link rel="icon" href="data:,">\n<link rel="stylesheet" href="/console/static/console.css">\n'
+        f'{styles}</head>\n<body data-page="{_e(page)}"{data}>\n{top_bar(session)}\n{body}\n'
+        f'<script src="/console/static/console.js"></script>\n{scripts}</body>\n</html>\n'
     )
 
 
@@ -167,7 +187,8 @@ def top_bar(session: AgentSession | None) -> str:
         return '<header class="topbar"><span class="brand">Recovery Desk <small>agent console</small></span></header>'
     return (
         '<header class="topbar"><a class="brand" href="/console/">Recovery Desk <small>agent console</small></a>'
-        '<nav class="topbar__nav"><a href="/console/">Queue</a></nav>'
+        f'<nav class="topbar__nav"><a href="/console/">Queue</a>{REPORT_LINK if session.can("report") else ""}'
+        f"{INCIDENTS_LINK if session.can('incidents') else ''}</nav>"
         f'<div class="topbar__who"><span class="who">{_e(session.username)}</span>'
         f'<span class="role role--{_e(session.role)}">{_e(session.role)}</span>'
         f'<form method="post" action="/console/logout" class="inline-form">{hidden_csrf(session.csrf_token)}'
@@ -182,7 +203,7 @@ def login_page(csrf: str, error: str = "") -> str:
     alert = f'<p class="alert alert--error" role="alert">{_e(error)}</p>' if error else ""
     body = (
         '<main class="login"><h1>Agent sign-in</h1>'
-        "<p class=\"muted\">Use your password and the 6-digit code from your own authenticator app.</p>"
+        '<p class="muted">Use your password and the 6-digit code from your own authenticator app.</p>'
         f'{alert}<form method="post" action="/console/login" class="stack" autocomplete="off">{hidden_csrf(csrf)}'
         '<label>Username <input name="username" autocomplete="username" required maxlength="64" autofocus></label>'
         '<label>Password <input type="password" name="password" autocomplete="current-password" required '
@@ -217,12 +238,12 @@ def queue_row(ticket: Mapping[str, Any]) -> str:
     return (
         f'<tr data-id="{_e(ticket_id)}">'
         f'<td><a href="/console/tickets/{_e(ticket_id)}">{_e(ticket_id)}</a></td>'
-        f'<td>{badge("priority", ticket.get("priority"))}</td>'
-        f'<td>{badge("status", ticket.get("status"))}</td>'
-        f'<td>{_e(_words(ticket.get("category")))}</td>'
-        f'<td>{_e(ticket.get("channel"))}</td>'
+        f"<td>{badge('priority', ticket.get('priority'))}</td>"
+        f"<td>{badge('status', ticket.get('status'))}</td>"
+        f"<td>{_e(_words(ticket.get('category')))}</td>"
+        f"<td>{_e(ticket.get('channel'))}</td>"
         f"<td>{verification_badge(level)}</td>"
-        f'<td>{_e(owner_short(ticket.get("control") or {}))}</td>'
+        f"<td>{_e(owner_short(ticket.get('control') or {}))}</td>"
         f"<td>{sla_element(ticket)}</td>"
         f'<td><time datetime="{_e(created)}">{_e(short_time(created))}</time></td>'
         "</tr>"
@@ -291,7 +312,7 @@ def conversation_column(ticket: Mapping[str, Any], session: AgentSession) -> str
         'placeholder="Claim the conversation to reply. Ctrl+Enter sends."></textarea></label>'
         '<button type="submit" class="button button--primary">Send message</button></fieldset></form>'
         f'<form id="handback-form" class="stack" method="post"><fieldset{locked}>'
-        '<label>Hand back to the bot: summary for the record '
+        "<label>Hand back to the bot: summary for the record "
         '<textarea name="summary" rows="2" maxlength="4000" required></textarea></label>'
         '<button type="submit" class="button">Hand back to bot</button></fieldset></form></section>'
     )
@@ -305,16 +326,16 @@ def case_card(ticket: Mapping[str, Any]) -> str:
     activity = activity or '<li class="empty">None reported.</li>'
     return (
         '<section class="card"><h2>Case</h2><dl class="facts">'
-        f'<dt>Customer</dt><dd>{_e(customer.get("display_name_masked") or "unknown")}</dd>'
-        f'<dt>Account ref</dt><dd><code>{_e(customer.get("account_ref") or "not linked")}</code></dd>'
+        f"<dt>Customer</dt><dd>{_e(customer.get('display_name_masked') or 'unknown')}</dd>"
+        f"<dt>Account ref</dt><dd><code>{_e(customer.get('account_ref') or 'not linked')}</code></dd>"
         f"<dt>Verified by</dt><dd>{_e(methods)}</dd>"
-        f'<dt>Created</dt><dd>{_e(short_time(ticket.get("created_at", "")))} UTC</dd>'
-        f'<dt>Queue</dt><dd>{_e(ticket.get("queue"))}</dd></dl>'
+        f"<dt>Created</dt><dd>{_e(short_time(ticket.get('created_at', '')))} UTC</dd>"
+        f"<dt>Queue</dt><dd>{_e(ticket.get('queue'))}</dd></dl>"
         f'<h3>Summary</h3><p class="summary" data-field="summary">{_e(ticket.get("summary") or "No summary.")}</p>'
         "<h3>Reported activity</h3>"
         f'<ul class="plain-list">{activity}</ul>'
-        f'<h3>Suspicious IPs</h3>{text_list(ticket.get("suspicious_ips") or [], "None.", "suspicious_ips")}'
-        f'<h3>Actions taken</h3>{text_list(ticket.get("actions_taken") or [], "None yet.", "actions_taken")}'
+        f"<h3>Suspicious IPs</h3>{text_list(ticket.get('suspicious_ips') or [], 'None.', 'suspicious_ips')}"
+        f"<h3>Actions taken</h3>{text_list(ticket.get('actions_taken') or [], 'None yet.', 'actions_taken')}"
         "</section>"
     )
 
@@ -350,7 +371,7 @@ def resolve_card(ticket: Mapping[str, Any]) -> str:
     return (
         '<section class="card"><h2>Resolve</h2>'
         f'<form id="resolve-form" class="stack" method="post"><fieldset{disabled}>'
-        '<label>Resolution (the customer is told by email) '
+        "<label>Resolution (the customer is told by email) "
         '<textarea name="resolution" rows="2" maxlength="4000" required></textarea></label>'
         '<button type="submit" class="button button--danger">Resolve ticket</button></fieldset></form></section>'
     )
@@ -382,6 +403,57 @@ def ticket_page(session: AgentSession, ticket: Mapping[str, Any]) -> str:
     )
     data = f' data-ticket-id="{_e(ticket.get("id"))}" data-agent="{_e(session.username)}"'
     return document(str(ticket.get("id")), body, "ticket", session, data)
+
+
+def declare_form() -> str:
+    answers = "".join(
+        f'<label>{_e(label)} <textarea name="answer_{_e(key)}" rows="2" maxlength="{MAX_ANSWER}"'
+        f"{' required' if key == 'am_i_affected' else ''}></textarea></label>"
+        for key, label in ANSWER_LABELS.items()
+        if key in ANSWER_KEYS
+    )
+    kinds = "".join(
+        f'<label class="choice"><input type="checkbox" name="exposed_data" value="{_e(kind)}"> '
+        f"{_e(_words(kind))}</label>"
+        for kind in DATA_KINDS
+    )
+    return (
+        '<section class="card"><h2>Declare an incident</h2>'
+        '<form id="declare-form" class="stack" method="post" autocomplete="off">'
+        f'<label>Title <input name="title" maxlength="{MAX_TITLE}" required></label>'
+        '<label>Started (your local time; empty means now) <input type="datetime-local" name="started_at"></label>'
+        '<label>Owner <input name="owner" maxlength="100" required placeholder="who leads the response"></label>'
+        f'<fieldset class="group"><legend>Approved answers</legend>{answers}</fieldset>'
+        f'<fieldset class="group choices"><legend>Data known to be exposed</legend>{kinds}</fieldset>'
+        '<button type="submit" class="button button--primary">Declare incident</button>'
+        '<p class="form-status" role="status" aria-live="polite"></p></form></section>'
+    )
+
+
+def bulk_tag_form() -> str:
+    return (
+        '<section class="card"><h2>Tag tickets in bulk</h2>'
+        '<form id="bulk-tag-form" class="stack" method="post" autocomplete="off">'
+        "<label>Ticket ids (separated by spaces or commas) "
+        '<textarea name="ticket_ids" rows="2" maxlength="20000" required placeholder="RD-12 RD-15"></textarea></label>'
+        '<label>Tags to add <input name="add" maxlength="400" placeholder="need:complaint"></label>'
+        '<label>Tags to remove <input name="remove" maxlength="400"></label>'
+        '<button type="submit" class="button">Apply tags</button>'
+        '<p class="form-status" role="status" aria-live="polite"></p></form></section>'
+    )
+
+
+def incidents_page(session: AgentSession) -> str:
+    body = (
+        '<main class="page">'
+        '<div class="page__head"><h1>Incidents</h1>'
+        '<button type="button" class="button button--quiet" id="incidents-refresh">Refresh</button></div>'
+        '<div id="status" class="status" role="status" aria-live="polite"></div>'
+        '<div class="columns"><div class="columns__main">'
+        '<ol class="incident-list" id="incident-list" aria-live="polite"><li class="empty">Loading…</li></ol></div>'
+        f'<aside class="columns__side">{declare_form()}{bulk_tag_form()}</aside></div></main>'
+    )
+    return document("Incidents", body, "incidents", session, extra=("incidents",))
 
 
 def message_page(session: AgentSession | None, title: str, text: str) -> str:
@@ -532,6 +604,15 @@ def add_console_routes(app: Sanic) -> None:
         if found is None:
             return _html(message_page(session, "No such ticket", f"There is no ticket {ticket_id}."), 404)
         return _html(ticket_page(session, found))
+
+    @app.get("/console/incidents")
+    async def incidents(request: Request) -> response.HTTPResponse:
+        session = await current_session(request)
+        if session is None:
+            return _see_other(LOGIN_PATH)
+        if not session.can("incidents"):
+            return _html(message_page(session, "Not allowed", "Only supervisors can manage incidents."), 403)
+        return _html(incidents_page(session))
 
     @app.get("/console/static/<name>")
     async def asset(_request: Request, name: str) -> response.HTTPResponse:

@@ -1,4 +1,5 @@
 """One exception type per failure an HTTP caller can act on; each maps to a status and a code."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """The helpdesk's hands on a live conversation, through Rasa's HTTP API (RASA_TOKEN)."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -48,14 +49,10 @@ class RasaConversations:
         """Gives the conversation back to the bot, which reacts to ``intent`` knowing ``slots``."""
         events = [{"event": "resume"}] + [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
         await self._append(conversation_id, events)
-        await self._post(
-            f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest"
-        )
+        await self._post(f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest")
 
     async def trigger(self, conversation_id: str, intent: str) -> None:
-        await self._post(
-            f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest"
-        )
+        await self._post(f"/conversations/{conversation_id}/trigger_intent", {"name": intent}, output_channel="latest")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,4 +1,5 @@
 """The ticket: what the security team receives when the bot hands a case over (CONTRACT)."""
+
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Optional
 
+from actions.needs import UnknownTag, check_tag
 from actions.redaction import redact_text
 from actions.triage import CATEGORIES, PRIORITIES
 
@@ -94,6 +96,10 @@ def validate_tags(tags: list[str]) -> list[str]:
     for tag in tags:
         if not _TAG.match(tag):
             raise InvalidRequest(f"Tag {tag!r} is not of the form word or word:value.")
+        try:
+            check_tag(tag)  # need:, verified:, incident:, lang:, channel: come from a vocabulary
+        except UnknownTag as exc:
+            raise InvalidRequest(str(exc)) from None
     return sorted(set(tags))
 
 
@@ -209,5 +215,15 @@ def resolve(ticket: Ticket, agent: str, resolution: str) -> None:
     ticket.actions_taken.append(f"Resolved by {agent}: {resolution}")
 
 
+BOT_ONLY_TAG_FAMILIES = ("verified:",)  # AGT-5: only the bot's own checks say who the customer is
+
+
+def check_agent_tag_change(add: list[str], remove: list[str]) -> None:
+    if any(tag.startswith(BOT_ONLY_TAG_FAMILIES) for tag in [*add, *remove]):
+        raise InvalidRequest("Verification tags come from the bot's checks; agents cannot change them.")
+
+
 def change_tags(ticket: Ticket, add: list[str], remove: list[str]) -> None:
+    """An agent's edit of a ticket's tags."""
+    check_agent_tag_change(add, remove)
     ticket.tags = validate_tags([t for t in ticket.tags if t not in remove] + add)

@@ -1,4 +1,5 @@
 """Debian's Chromium driven by Playwright (Playwright's own browser download is not used)."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,14 +1,14 @@
 """Fixtures: our own Redis and SMTP servers, and the whole stack on free ports."""
+
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Iterator
 
 import pytest
 
 from bot.settings import ROOT, Settings
-from bot.stack import Stack, free_port
+from bot.stack import Stack, loopback_environment
 from bot.training import ensure_model
 
 from .support import RedisServer, SmtpServer
@@ -30,21 +30,14 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="session")
 def stack_env(redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    rasa_port = free_port()
-    return {
-        **os.environ,
-        "REDIS_URL": redis_server.url,
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(free_port()),
-        "HELPDESK_PORT": str(free_port()),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_TLS": "off",
-        "RASA_TOKEN": secrets.token_urlsafe(24),
-        "RECOVERYDESK_SECRET_KEY": secrets.token_urlsafe(48),
-        "RECOVERYDESK_VAR_DIR": str(tmp_path_factory.mktemp("var")),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
-    }
+    return loopback_environment(
+        os.environ,
+        redis_server.url,
+        smtp_server.port,
+        tmp_path_factory.mktemp("var"),
+        ONCALL_EMAIL="oncall@example.test",
+        ALERT_INTERVAL_SECONDS="2",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -73,4 +66,3 @@ def chat_url(settings: Settings) -> str:
 def pytest_collection_modifyitems(items: list) -> None:
     # The browser tests go last: they need the stack and Chromium, and are the slowest.
     items.sort(key=lambda item: 1 if item.get_closest_marker("browser") else 0)
-

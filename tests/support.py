@@ -1,4 +1,5 @@
 """Test helpers: a real SMTP server, a real Redis, a socket.io customer and a helpdesk agent."""
+
 from __future__ import annotations
 
 import asyncio
@@ -147,7 +148,9 @@ async def sign_in(helpdesk_url: str, agent: dict, at: Optional[float] = None) ->
             return (await reply.json())["token"]
 
 
-async def escalated_conversation(chat_url: str, report: str = "someone logged into my account") -> tuple[ChatCustomer, str]:
+async def escalated_conversation(
+    chat_url: str, report: str = "someone logged into my account"
+) -> tuple[ChatCustomer, str]:
     """A customer who reported something and accepted the security team; returns them and the ticket id."""
     customer = await ChatCustomer(chat_url).connect()
     await customer.say(report)
@@ -178,8 +181,13 @@ async def agent_api(settings: Any, role: str) -> AgentApi:
     return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
 
 
-async def create_account(settings: Any, email: Optional[str] = None, sessions: int = 2, events: Optional[list] = None,
-                         totp_secret: Optional[str] = None) -> Any:
+async def create_account(
+    settings: Any,
+    email: Optional[str] = None,
+    sessions: int = 2,
+    events: Optional[list] = None,
+    totp_secret: Optional[str] = None,
+) -> Any:
     """A customer account with signed-in sessions and some activity, straight in the directory."""
     from redis.asyncio import Redis
 
@@ -189,12 +197,18 @@ async def create_account(settings: Any, email: Optional[str] = None, sessions: i
     client = Redis.from_url(settings.redis_url)
     directory = AccountDirectory(client, SecretBox(settings.secret_key))
     try:
-        account = await directory.add(email or f"c{secrets.token_hex(4)}@example.com", "Casey Jones",
-                                      secrets.token_urlsafe(20), totp_secret=totp_secret)
+        account = await directory.add(
+            email or f"c{secrets.token_hex(4)}@example.com",
+            "Casey Jones",
+            secrets.token_urlsafe(20),
+            totp_secret=totp_secret,
+        )
         for number in range(sessions):
             await directory.sessions.add(account.ref, f"sess_{number}", {"device": f"device {number}"})
-        for event in events or [{"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG"},
-                                {"kind": "profile_change", "detail": "Postal address changed"}]:
+        for event in events or [
+            {"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG"},
+            {"kind": "profile_change", "detail": "Postal address changed"},
+        ]:
             await directory.add_event(account.email, **event)
         return account
     finally:

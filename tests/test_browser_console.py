@@ -1,4 +1,5 @@
 """The agent console in a real browser: sign-in, live queue and takeover, hostile text, CSRF and CSP."""
+
 import asyncio
 import json
 import re

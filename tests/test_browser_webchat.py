@@ -1,4 +1,5 @@
 """A customer in a real browser: the web chat page sends a message and shows the bot's reply."""
+
 import pytest
 
 from .browser import browser_context

@@ -1,4 +1,5 @@
 """Agent sign-in (AGT-1): password plus the agent's own TOTP, uniform failures, lockout."""
+
 import time
 
 import aiohttp
@@ -47,9 +48,7 @@ async def test_repeated_failures_lock_the_agent_out(settings):
     agent = await add_agent(settings.redis_url, settings.secret_key, "agent")
     for _ in range(5):
         await login(settings, username=agent["username"], password="not-the-password", totp="123456")
-    status, _ = await login(
-        settings, username=agent["username"], password=agent["password"], totp=agent["totp"].now()
-    )
+    status, _ = await login(settings, username=agent["username"], password=agent["password"], totp=agent["totp"].now())
     assert status == 401
 
 
@@ -84,8 +83,11 @@ async def test_unsigned_ticket_requests_are_rejected(settings):
 
 async def post_signed(settings, body: bytes, headers: dict):
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{settings.helpdesk_url}/api/v1/tickets", data=body,
-                             headers={"Content-Type": "application/json", **headers}) as reply:
+        async with http.post(
+            f"{settings.helpdesk_url}/api/v1/tickets",
+            data=body,
+            headers={"Content-Type": "application/json", **headers},
+        ) as reply:
             return reply.status, await reply.json()
 
 
@@ -98,7 +100,9 @@ async def test_stale_and_altered_ticket_requests_are_rejected(settings):
     status, error = await post_signed(settings, body, {"Idempotency-Key": "stale-0001", **stale})
     assert status == 401 and error["error"]["code"] == "unauthenticated"
     fresh = sign(key, body)
-    status, _ = await post_signed(settings, body.replace(b"low", b"urgent"), {"Idempotency-Key": "altered-0001", **fresh})
+    status, _ = await post_signed(
+        settings, body.replace(b"low", b"urgent"), {"Idempotency-Key": "altered-0001", **fresh}
+    )
     assert status == 401
     status, error = await post_signed(settings, body, {**fresh})
     assert status == 400 and "Idempotency-Key" in error["error"]["message"]

@@ -1,4 +1,5 @@
 """Live takeover through the API: claim pauses the bot, replies reach the chat, hand back resumes it."""
+
 import asyncio
 import json
 import time
@@ -6,11 +7,19 @@ import time
 import aiohttp
 import pytest
 
-from .support import ChatCustomer, agent_api, create_account, escalated_conversation, verify_by_email_code, wait_for_mail
+from .support import (
+    ChatCustomer,
+    agent_api,
+    create_account,
+    escalated_conversation,
+    verify_by_email_code,
+    wait_for_mail,
+)
 
 
 async def next_sse_event(reply: aiohttp.ClientResponse, wanted: str, timeout: float) -> dict:
     event = None
+
     async def read() -> dict:
         nonlocal event
         async for raw in reply.content:
@@ -19,6 +28,7 @@ async def next_sse_event(reply: aiohttp.ClientResponse, wanted: str, timeout: fl
                 event = line[7:]
             elif line.startswith("data: ") and event == wanted:
                 return json.loads(line[6:])
+
     return await asyncio.wait_for(read(), timeout)
 
 
@@ -52,7 +62,9 @@ async def test_claim_reply_hand_back_and_resolve(settings, chat_url):
         assert texts.count(("customer", "someone logged into my account")) == 1
         assert texts.count(("agent", "Hi, Sam from security here.")) == 1
 
-        status, ticket = await agent.call("POST", f"/tickets/{ticket_id}/handback", {"summary": "we signed out every other session"})
+        status, ticket = await agent.call(
+            "POST", f"/tickets/{ticket_id}/handback", {"summary": "we signed out every other session"}
+        )
         assert status == 200 and ticket["control"] == {"owner": "bot", "agent": None}
         back = await asyncio.wait_for(customer.replies.get(), 10)
         assert "we signed out every other session" in back["text"]
@@ -60,7 +72,9 @@ async def test_claim_reply_hand_back_and_resolve(settings, chat_url):
         [answer] = await customer.say("hello")
         assert answer["text"]
 
-        status, ticket = await agent.call("POST", f"/tickets/{ticket_id}/resolve", {"resolution": "The sign-in was blocked."})
+        status, ticket = await agent.call(
+            "POST", f"/tickets/{ticket_id}/resolve", {"resolution": "The sign-in was blocked."}
+        )
         assert status == 200 and ticket["status"] == "resolved"
         resolved = await asyncio.wait_for(customer.replies.get(), 10)
         tips = await asyncio.wait_for(customer.replies.get(), 10)
@@ -175,10 +189,15 @@ async def test_resolving_a_verified_customers_ticket_emails_them(settings, smtp_
         ticket_id = re.search(r"RD-\d+", done["text"]).group(0)
         _, ticket = await security.call("GET", f"/tickets/{ticket_id}")
         assert ticket["customer"]["verification"] == {"level": "basic", "methods": ["email_code"]}
-        assert ticket["customer"]["account_ref"] == account.ref and ticket["customer"]["display_name_masked"] == "C*** J***"
+        assert (
+            ticket["customer"]["account_ref"] == account.ref
+            and ticket["customer"]["display_name_masked"] == "C*** J***"
+        )
         assert account.email not in str(ticket)
 
-        status, _ = await security.call("POST", f"/tickets/{ticket_id}/resolve", {"resolution": "We blocked the device."})
+        status, _ = await security.call(
+            "POST", f"/tickets/{ticket_id}/resolve", {"resolution": "We blocked the device."}
+        )
         assert status == 200
         notice = await wait_for_mail(smtp_server, account.email, f"case {ticket_id} is resolved")
         assert "We blocked the device." in notice and "this wasn't me" in notice and "http" not in notice

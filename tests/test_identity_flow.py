@@ -1,4 +1,5 @@
 """Verification by emailed code, activity review, sign-out everywhere and the password page (issue 4)."""
+
 import asyncio
 import re
 
@@ -49,15 +50,23 @@ async def test_verified_customer_reviews_activity_signs_out_and_changes_password
             async with http.get(link) as page:
                 body = await page.text()
                 assert page.headers["Cache-Control"] == "no-store"
-                assert 'name=password ' in body and "name=password_confirm" in body
+                assert "name=password " in body and "name=password_confirm" in body
                 csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", body).group(1)
-            async with http.post(link, data={"csrf_token": csrf, "password": "short", "password_confirm": "short"}) as reply:
+            async with http.post(
+                link, data={"csrf_token": csrf, "password": "short", "password_confirm": "short"}
+            ) as reply:
                 assert reply.status == 400 and "too short" in await reply.text()
-            async with http.post(link, data={"csrf_token": "forged", "password": NEW_PASSWORD,
-                                             "password_confirm": NEW_PASSWORD}) as reply:
+            weak = "abcdefghijklmnopqrs"
+            async with http.post(link, data={"csrf_token": csrf, "password": weak, "password_confirm": weak}) as reply:
+                feedback = await reply.text()
+                assert reply.status == 400 and "too easy to guess" in feedback and "Sequences like abcd" in feedback
+            async with http.post(
+                link, data={"csrf_token": "forged", "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+            ) as reply:
                 assert reply.status == 403
-            async with http.post(link, data={"csrf_token": csrf, "password": NEW_PASSWORD,
-                                             "password_confirm": NEW_PASSWORD}) as reply:
+            async with http.post(
+                link, data={"csrf_token": csrf, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+            ) as reply:
                 assert reply.status == 200 and "saved" in await reply.text()
             async with http.get(link) as again:
                 assert again.status == 410

@@ -1,4 +1,5 @@
 """`make run` starts everything (embedded Redis, mail sink), prints the URLs, and SIGTERM leaves nothing."""
+
 import os
 import signal
 import subprocess
@@ -21,8 +22,13 @@ def test_make_run_prints_the_urls_and_sigterm_stops_every_process(tmp_path):
         RECOVERYDESK_VAR_DIR=str(tmp_path / "var"),
     )
     make = subprocess.Popen(
-        ["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     output = []
     deadline = time.monotonic() + 180
@@ -44,7 +50,7 @@ def test_make_run_prints_the_urls_and_sigterm_stops_every_process(tmp_path):
 
         family = psutil.Process(make.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
-        for part in ("redis-server", "bot.mail_sink", "helpdesk_plugin", "rasa_sdk", "rasa run"):
+        for part in ("redis-server", "bot.mail_sink", "helpdesk_plugin", "actions.server", "rasa run"):
             assert part in names, names
 
         make.send_signal(signal.SIGTERM)

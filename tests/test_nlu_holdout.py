@@ -1,4 +1,5 @@
 """Triage from the customer's first message, on phrasings kept out of training (tests/nlu_holdout.yml)."""
+
 import aiohttp
 import yaml
 

@@ -40,3 +40,15 @@ def test_plain_text_is_unchanged():
     text = "someone logged into my account from another country"
     assert redact_text(text) == text
     assert not redact(text).changed
+
+
+def test_a_typed_recovery_code_is_removed_and_handed_over_on_its_own():
+    cleaned = redact("my backup code is K7QD-9XWM-C4HP-ZT2R thanks")
+    assert cleaned.recovery_code == "K7QD-9XWM-C4HP-ZT2R" and cleaned.code is None
+    assert cleaned.text == "my backup code is [recovery code removed] thanks" and cleaned.changed
+
+
+def test_a_sentence_about_a_password_keeps_its_meaning():
+    for report in ("my password was changed by someone", "my password is not working", "my pin was reset"):
+        assert redact_text(report) == report
+    assert redact_text("my password is correct horse") == "my password is [secret removed] horse"

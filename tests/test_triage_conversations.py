@@ -1,4 +1,5 @@
 """Triage through the real stack: urgent cases act first, evidence raises priority, a person on request."""
+
 import json
 import re
 

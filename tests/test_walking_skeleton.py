@@ -1,4 +1,5 @@
 """The first conversation end to end: web chat → triage → ticket in Redis and in the helpdesk API."""
+
 import asyncio
 import json
 

@@ -531,6 +531,9 @@
     });
   }
 
+  // Page scripts loaded after this one (incidents.js) share the API client and the helpers.
+  window.RecoveryDesk = Object.freeze({ el: el, api: api, say: say, shortTime: shortTime, words: words });
+
   tickClocks();
   setInterval(tickClocks, 1000);
   if (body.dataset.page === "queue") initQueue();
