@@ -45,3 +45,28 @@ async def test_held_out_reports_are_triaged_into_the_right_category(settings):
     accuracy = 1 - len(wrong) / len(examples)
     print(f"held-out triage accuracy: {accuracy:.3f} on {len(examples)} messages; misses: {wrong}")
     assert accuracy >= MIN_TRIAGE_ACCURACY, wrong
+
+
+async def test_an_address_on_its_own_is_always_the_customers_email(settings):
+    """Unseen addresses (all digits, long, odd domains) are the email DIET alone sometimes missed;
+    a sentence that only mentions an address stays a report."""
+    replies = [
+        "40512773@example.com",
+        "nobody-88164449@example.com",
+        "it's 7@x.io",
+        "my email: QA.Team+recovery@sub.example.co.uk",
+        "x_y-z.0123456789@example-mail.museum thanks",
+    ]
+    reports = ["someone changed my email to 40512773@example.com without asking me"]
+    async with aiohttp.ClientSession() as http:
+        for text in replies + reports:
+            async with http.post(
+                f"http://127.0.0.1:{settings.rasa_port}/model/parse",
+                params={"token": settings.rasa_token},
+                json={"text": text},
+            ) as reply:
+                intent = (await reply.json())["intent"]
+            if text in replies:
+                assert intent == {"name": "inform_email", "confidence": 1.0}, text
+            else:
+                assert intent["name"] == "report_credential_change", (text, intent)
