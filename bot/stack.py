@@ -137,7 +137,7 @@ def runtime_endpoints(settings: Settings, actions_url: Optional[str] = None) -> 
             "record_exp": 7 * 24 * 3600,
             **redis_common,
         },
-        "lock_store": {"type": "redis", "key_prefix": "rdlock", **redis_common},
+        "lock_store": {"type": "bot.lock_store.AsyncRedisLockStore", "key_prefix": "rdlock", **redis_common},
         "event_broker": {"type": "bot.event_broker.RedisStreamEventBroker", "url": settings.require_redis_url()},
     }
 
