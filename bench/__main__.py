@@ -61,11 +61,19 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         help="run N Rasa servers, each with its own action server, on one Redis; each customer sticks to one of them",
     )
     parser.add_argument(
+        "--rasa-workers",
+        type=int,
+        metavar="N",
+        help="Sanic workers per Rasa server (RASA_WORKERS; default: as `make run`, 2 on a machine with 2+ cores)",
+    )
+    parser.add_argument(
         "--skip-reference", action="store_true", help="measure our stack only (no `rasa init` bot, so no ratios)"
     )
     args = parser.parse_args(argv)
     if not 1 <= args.rasa_instances <= 8:
         parser.error("--rasa-instances must be between 1 and 8")
+    if args.rasa_workers is not None and not 1 <= args.rasa_workers <= 8:
+        parser.error("--rasa-workers must be between 1 and 8")
     if args.soak is not None and args.soak < 0:
         parser.error("--soak must not be negative")
     return args
@@ -121,6 +129,8 @@ def meta(
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     config = config_of(args)
+    if args.rasa_workers is not None:
+        os.environ["RASA_WORKERS"] = str(args.rasa_workers)  # the stack reads it as `make run` does
     started_at = datetime.now(timezone.utc)
     load_average = os.getloadavg()
     results = Results()

@@ -167,7 +167,8 @@ def render(document: dict) -> str:
     out: list[str] = [
         f"Recovery Desk benchmark: {meta['started_at']}, rasa {meta['rasa_version']}, {meta['cpus']} CPUs, "
         f"{'quick' if meta['quick'] else 'full'} run in {meta['runtime_seconds']:.0f} s "
-        f"(commit {meta['commit'] or '?'}), {ours.get('rasa_instances', 1)} Rasa instance(s)",
+        f"(commit {meta['commit'] or '?'}), {ours.get('rasa_instances', 1)} Rasa instance(s) "
+        f"× {ours.get('rasa_workers', 1)} worker(s)",
         "",
         "Web chat turns: N customers, closed loop, no think time; latency = emit → last expected reply (ms);",
         "cpu/turn = CPU ms all server processes spent per answered turn (steadier than turns/s on a busy machine)",

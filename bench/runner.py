@@ -253,6 +253,7 @@ def _start_ours(stack: OurStack, bench: Bench) -> Side:
         bench.monitor.watch(name, pid)
     bench.monitor.watch("bench", os.getpid(), with_children=False)
     bench.results.ours["rasa_instances"] = len(stack.chat_urls)
+    bench.results.ours["rasa_workers"] = stack.stack.workers if stack.stack else 1
     return Side(
         "ours",
         stack.chat_url,

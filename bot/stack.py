@@ -151,15 +151,29 @@ def runtime_credentials(root: Path, redis_url: str) -> dict:
     return credentials
 
 
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+
+
+def _count_from_env(env: dict[str, str], name: str, default: int = 1) -> int:
+    try:
+        count = int(env.get(name) or default)
+    except ValueError as exc:
+        raise StackError(f"{name} must be a whole number.") from exc
+    if not 1 <= count <= 16:
+        raise StackError(f"{name} must be between 1 and 16.")
+    return count
+
+
 def instances_from_env(env: dict[str, str]) -> int:
     """RASA_INSTANCES: how many Rasa servers (each with its own action server) to start."""
-    try:
-        count = int(env.get("RASA_INSTANCES") or 1)
-    except ValueError as exc:
-        raise StackError("RASA_INSTANCES must be a whole number.") from exc
-    if not 1 <= count <= 16:
-        raise StackError("RASA_INSTANCES must be between 1 and 16.")
-    return count
+    return _count_from_env(env, "RASA_INSTANCES")
+
+
+def workers_from_env(env: dict[str, str]) -> int:
+    """RASA_WORKERS: Sanic worker processes per Rasa server, all on its one port (Rasa's
+    SANIC_WORKERS). One Rasa process uses one core, so the default is two where there are two
+    cores or more; each worker holds its own copy of the model (about 800 MiB)."""
+    return _count_from_env(env, "RASA_WORKERS", default=DEFAULT_WORKERS)
 
 
 class Stack:
@@ -175,8 +189,14 @@ class Stack:
         self.log_dir = settings.var_dir / "log"
         self.run_dir = settings.var_dir / "run"
         self.instances = instances
+        self.workers = workers_from_env(self.env)
         self.rasa_ports = [settings.rasa_port] + [free_port() for _ in range(instances - 1)]
         self.actions_ports = [settings.actions_port] + [free_port() for _ in range(instances - 1)]
+
+    @property
+    def shares_emits(self) -> bool:
+        """Several processes hold customers' sockets: web chat emits go through Redis."""
+        return self.instances > 1 or self.workers > 1
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -187,7 +207,7 @@ class Stack:
         s = self.settings
         suffix = f"-{number}" if number else ""
         actions_port, rasa_port = self.actions_ports[number], self.rasa_ports[number]
-        credentials = self.run_dir / "credentials.yml" if self.instances > 1 else s.root / "credentials.yml"
+        credentials = self.run_dir / "credentials.yml" if self.shares_emits else s.root / "credentials.yml"
         return [
             Part(
                 f"actions{suffix}",
@@ -212,7 +232,11 @@ class Stack:
                     str(credentials),
                 ],
                 lambda: http_ok(f"http://127.0.0.1:{rasa_port}/"),
-                env={"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port)},
+                env={
+                    "RASA_PORT": str(rasa_port),
+                    "ACTIONS_PORT": str(actions_port),
+                    "SANIC_WORKERS": str(self.workers),
+                },
             ),
         ]
 
@@ -222,7 +246,7 @@ class Stack:
             own = f"http://127.0.0.1:{actions_port}/webhook" if number else None  # instance 0: ACTIONS_URL
             endpoints = runtime_endpoints(self.settings, own)
             (self.run_dir / f"endpoints{suffix}.yml").write_text(yaml.safe_dump(endpoints))
-        if self.instances > 1:
+        if self.shares_emits:
             credentials = runtime_credentials(self.settings.root, self.settings.require_redis_url())
             (self.run_dir / "credentials.yml").write_text(yaml.safe_dump(credentials))
 

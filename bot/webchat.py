@@ -11,7 +11,9 @@ Differences from Rasa's own ``socketio`` channel:
 from __future__ import annotations
 
 import logging
+import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -114,8 +116,12 @@ class WebChatInput(InputChannel):
         return WebChatOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # Several Rasa instances share emits (agent replies, resumed bots) through Redis.
+        # Several Rasa instances or workers share emits (agent replies, resumed bots) through Redis.
         manager = AsyncRedisManager(self.redis_manager_url) if self.redis_manager_url else None
+        if manager is not None:
+            # Sanic forks its workers after this; a manager ignores published emits carrying its own
+            # host id, so each worker needs its own or emits between workers would be dropped.
+            os.register_at_fork(after_in_child=lambda: setattr(manager, "host_id", uuid.uuid4().hex))
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         self.sio = sio
         handle = redacting(on_new_message, self.inbox)

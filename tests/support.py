@@ -237,15 +237,33 @@ async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20
     return replies
 
 
+async def tracker(settings: Any, conversation_id: str) -> dict:
+    """The conversation as stored, through Rasa's HTTP API with RASA_TOKEN.
+
+    A customer sees a reply before Rasa has saved the turn, and with several Rasa workers the
+    request can reach another worker meanwhile; holding the conversation's lock (as Rasa does
+    while it handles a message) makes the read wait for the save."""
+    from redis.asyncio import Redis
+
+    from bot.lock_store import AsyncRedisLockStore
+
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        async with AsyncRedisLockStore(redis=redis).lock(conversation_id):
+            async with aiohttp.ClientSession() as http:
+                async with http.get(
+                    f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
+                    params={"token": settings.rasa_token},
+                ) as reply:
+                    assert reply.status == 200
+                    return await reply.json()
+    finally:
+        await redis.close()
+
+
 async def tracker_slots(settings: Any, conversation_id: str) -> dict:
-    """The conversation's slots, through Rasa's HTTP API with RASA_TOKEN."""
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
-            params={"token": settings.rasa_token},
-        ) as reply:
-            assert reply.status == 200
-            return (await reply.json())["slots"]
+    """The conversation's slots (see ``tracker``)."""
+    return (await tracker(settings, conversation_id))["slots"]
 
 
 async def verify_by_email_code(customer: ChatCustomer, smtp: SmtpServer, email: str) -> tuple[dict, dict, list[dict]]:

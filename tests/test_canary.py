@@ -4,6 +4,7 @@ Redis, logs, tickets, API responses or emails (the code's own delivery email is 
 import asyncio
 import email
 import email.policy
+import json
 import re
 import secrets
 
@@ -11,7 +12,16 @@ import aiohttp
 import pyotp
 from redis.asyncio import Redis
 
-from .support import AgentApi, ChatCustomer, add_agent, collect_until, create_account, sign_in, wait_for_mail
+from .support import (
+    AgentApi,
+    ChatCustomer,
+    add_agent,
+    collect_until,
+    create_account,
+    sign_in,
+    tracker,
+    wait_for_mail,
+)
 
 
 async def redis_dump(url: str) -> bytes:
@@ -113,12 +123,7 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
             responses.append(str(await api.call("GET", f"/tickets/{ticket['id']}/audit")))
     finally:
         await api.close()
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"http://127.0.0.1:{settings.rasa_port}/conversations/{customer.session_id}/tracker",
-            params={"token": settings.rasa_token},
-        ) as reply:
-            responses.append(await reply.text())
+    responses.append(json.dumps(await tracker(settings, customer.session_id)))
 
     await wait_for_mail(smtp_server, account.email, "password was changed")
     stored = await redis_dump(settings.redis_url)

@@ -27,6 +27,7 @@ from .support import (
     agent_api,
     collect_until,
     create_account,
+    tracker,
     tracker_slots,
     wait_for_mail,
 )
@@ -262,12 +263,7 @@ async def test_a_customer_sending_too_fast_is_told_when_to_go_on_and_others_are_
         assert 0 < seconds <= 60
         [greeting] = await other.say("hello")
         assert "Recovery Desk" in greeting["text"]
-        async with aiohttp.ClientSession() as http:
-            async with http.get(
-                f"http://127.0.0.1:{settings.rasa_port}/conversations/{hasty.session_id}/tracker",
-                params={"token": settings.rasa_token},
-            ) as reply:
-                said = [e["text"] for e in (await reply.json())["events"] if e["event"] == "user"]
+        said = [e["text"] for e in (await tracker(settings, hasty.session_id))["events"] if e["event"] == "user"]
         assert said == ["hello"] * MESSAGES_PER_MINUTE  # the refused message never became a turn
     finally:
         await hasty.close()
