@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from actions.messages import text as messages_text
 from bot.input_limits import clean
 
+from .fuzzing import bodies
 from .support import ChatCustomer, tracker_slots
 
 FUZZ = hypothesis_settings(
@@ -76,13 +77,7 @@ def test_any_text_through_the_rest_channel_gets_an_answer_not_an_error(settings,
 
 @FUZZ
 @given(
-    body=st.one_of(
-        st.binary(max_size=200),
-        st.recursive(
-            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-            max_leaves=10,
-        ).map(lambda v: json.dumps(v).encode()),
+    body=bodies(
         st.fixed_dictionaries(
             {
                 "sender": st.one_of(st.none(), st.integers(), st.text(max_size=300)),
@@ -101,13 +96,7 @@ def test_malformed_rest_bodies_get_a_400_not_a_500(settings, body):
 
 @FUZZ
 @given(
-    body=st.one_of(
-        st.binary(max_size=200),
-        st.recursive(
-            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-            max_leaves=10,
-        ).map(lambda v: json.dumps(v).encode()),
+    body=bodies(
         st.fixed_dictionaries(
             {
                 "next_action": st.sampled_from(
@@ -237,14 +226,7 @@ def test_secure_pages_answer_any_token_and_form_without_a_500(settings, token, b
 @FUZZ
 @given(
     conversation=st.text(min_size=1, max_size=60),
-    body=st.one_of(
-        st.binary(max_size=100),
-        st.recursive(
-            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-            max_leaves=8,
-        ).map(lambda v: json.dumps(v).encode()),
-    ),
+    body=bodies(binary_size=100, max_leaves=8),
     route=st.sampled_from(
         [
             ("GET", "/tracker"),

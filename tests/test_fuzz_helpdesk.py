@@ -21,6 +21,8 @@ from bot.settings import ROOT, Settings
 from bot.stack import free_port, http_ok
 from helpdesk_plugin.app import create_app
 
+from . import fuzzing
+
 SECRET = "f" * 48
 KNOWN_TICKET = "RD-424242"
 FUZZ = settings(
@@ -100,16 +102,13 @@ def routes() -> list[tuple[str, str]]:
 
 
 ROUTES = routes()
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
-    max_leaves=20,
-)
-bodies = st.one_of(
-    json_values.map(lambda v: json.dumps(v).encode()),
-    st.binary(max_size=300),
+json_values = fuzzing.json_values(st.text(max_size=50), max_leaves=20)
+bodies = fuzzing.bodies(
     st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.sampled_from([b"", b"{", b"[]", b'{"text": 5}', b'{"text": ""}', b'{"summary": null}', b"\x00\xff" * 50]),
+    binary_size=300,
+    text=st.text(max_size=50),
+    max_leaves=20,
 )
 path_values = st.one_of(
     st.text(max_size=40), st.sampled_from([KNOWN_TICKET, KNOWN_TICKET, "..", "%00", "RD-" + "9" * 40])

@@ -1,6 +1,5 @@
 """Properties of the input checks themselves: they never raise, whatever they are given."""
 
-import json
 import unicodedata
 
 from hypothesis import given, settings
@@ -9,13 +8,11 @@ from hypothesis import strategies as st
 from actions.server import malformed_call
 from bot.input_limits import DEFAULT_MAX_CHARS, clean, malformed_api_call, malformed_rest_message
 
+from . import fuzzing
+
 any_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=400)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=12,
-)
-bodies = st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()))
+json_values = fuzzing.json_values(any_text, max_leaves=12)
+bodies = fuzzing.bodies(binary_size=300, text=any_text, max_leaves=12)
 
 
 @settings(max_examples=500)
