@@ -137,6 +137,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             _say(f"Mailbox:        http://localhost:{s.mail_sink_http_port}/")
         if stack.instances > 1:
             _say(f"Rasa instances: {', '.join(stack.rasa_urls)} (put a sticky load balancer in front)")
+        _say(f"Rasa workers:   {stack.workers} per instance (RASA_WORKERS)")
         _say(f"Rasa API token: {stack.env['RASA_TOKEN']}")
         _say(f"Demo agent:     {demo['username']} / {demo['password']}  (TOTP secret {demo['totp_secret']})")
         _say(f"Demo accounts:  {', '.join(demo_emails)}")

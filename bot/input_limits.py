@@ -24,7 +24,6 @@ from typing import Any, Awaitable, Callable, Optional
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
 from rasa.shared.core.events import Event
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from actions import messages
@@ -33,6 +32,7 @@ from actions.traffic_limits import OverLimit, TrafficLimits
 from helpdesk_plugin.metrics import Metrics
 
 from . import action_failures  # noqa: F401  (bounds and words Rasa's calls to the action server)
+from .redis_client import connect
 
 log = logging.getLogger("recoverydesk.input")
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
@@ -144,7 +144,7 @@ class InputGuard:
     def from_environment(cls) -> "InputGuard":
         from .settings import Settings
 
-        redis = Redis.from_url(Settings.from_env().require_redis_url())
+        redis = connect(Settings.from_env().require_redis_url())
         max_chars = int(os.environ.get("INPUT_MAX_CHARS") or DEFAULT_MAX_CHARS)
         return cls(TrafficLimits.from_env(redis), Metrics(redis), max_chars)
 

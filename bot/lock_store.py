@@ -23,9 +23,9 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError, RedisError
+from redis.exceptions import RedisError
+
+from .redis_client import RECONNECT_ONCE
 
 DEFAULT_KEY_PREFIX = "rdlock"
 FIRST_WAIT_SECONDS = 0.002  # a waiter polls, doubling up to MAX_WAIT_SECONDS
@@ -64,10 +64,8 @@ class AsyncRedisLockStore(LockStore):
                 password=config.get("password"),
                 ssl=bool(config.get("use_ssl", False)),
                 socket_timeout=float(config.get("socket_timeout", 10)),
-                # A pooled connection can be stale after Redis restarted: one fresh try. Both
-                # commands are safe to repeat (a repeated join is the same token; LREM removes all).
-                retry=Retry(NoBackoff(), 1),
-                retry_on_error=[ConnectionError],
+                # Both commands are safe to repeat: a repeated join is the same token; LREM removes all.
+                **RECONNECT_ONCE,
             )
         self.redis = redis
         prefix = config.get("key_prefix")

@@ -14,7 +14,6 @@ from typing import Any, Awaitable, Callable, Optional, Text
 
 import segno
 from rasa.core.channels.channel import InputChannel, UserMessage
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -39,6 +38,7 @@ from actions.totp_store import TotpStore
 from actions.verification import VerificationStore
 from helpdesk_plugin.rasa_client import ConversationUnavailable, RasaConversations
 
+from .redis_client import connect
 from .settings import Settings
 
 log = logging.getLogger("recoverydesk.secure_pages")
@@ -87,7 +87,7 @@ class SecurePages(InputChannel):
 
     def __init__(self, settings: Optional[Settings] = None) -> None:
         self.settings = settings or Settings.from_env()
-        redis = Redis.from_url(self.settings.require_redis_url())
+        redis = connect(self.settings.require_redis_url())
         box = SecretBox(self.settings.secret_key)
         self.links = SecureLinks(redis, self.settings.public_base_url)
         self.verification = VerificationStore(redis)

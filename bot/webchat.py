@@ -19,7 +19,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -32,6 +31,7 @@ from actions.verification import VerificationStore
 from . import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
 from .input_limits import refuse_malformed_api_calls
 from .redaction_hook import redacting
+from .redis_client import connect
 from .settings import Settings
 
 log = logging.getLogger("recoverydesk.webchat")
@@ -106,7 +106,7 @@ class WebChatInput(InputChannel):
         self.sio: Optional[AsyncServer] = None
         self.settings = Settings.from_env()
         self.inbox = CodeInbox.from_environment()
-        self.verification_redis = Redis.from_url(self.settings.require_redis_url())
+        self.verification_redis = connect(self.settings.require_redis_url())
         self.verification = VerificationStore(self.verification_redis)
 
     def url_prefix(self) -> Text:
