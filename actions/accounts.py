@@ -23,6 +23,8 @@ RISKY_CHANGE_HOLD_SECONDS = 24 * 3600  # NOT-2
 RECENT_CONTACT_DAYS = 30  # IDV-4 and NOT-1
 KEEP_PREVIOUS_EMAILS = 3
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# An address inside a customer's message: what verification reads and the NLU recognises.
+EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[A-Za-z]{2,}")
 
 
 class AccountError(Exception):

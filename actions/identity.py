@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from redis.exceptions import RedisError
 
 from . import messages, services
-from .accounts import Account, ActivityEvent, contacts_changed_since, normalise_email, parse_time
+from .accounts import EMAIL_IN_TEXT, Account, ActivityEvent, contacts_changed_since, normalise_email, parse_time
 from .crisis import record_contact
 from .one_time_codes import CODE_TTL_SECONDS, CodeCheck
 from .rate_limits import RateLimited
@@ -28,7 +28,6 @@ from .service_notices import support_phone
 from .signing import derive_key
 
 log = logging.getLogger("recoverydesk.identity")
-_EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[A-Za-z]{2,}")
 CONTACT_TRUST_DAYS = 30
 REVIEW_DAYS = 30
 _background: set[asyncio.Task] = set()
@@ -103,7 +102,7 @@ class ActionSendCode(Action):
         return "action_send_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        found = _EMAIL.search(tracker.latest_message.get("text") or "")
+        found = EMAIL_IN_TEXT.search(tracker.latest_message.get("text") or "")
         if not found:
             dispatcher.utter_message(response="utter_email_not_understood")
             return [SlotSet("verify_step", "ask_email")]

@@ -19,18 +19,19 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.accounts import EMAIL_IN_TEXT
+
 EMAIL_INTENT = "inform_email"
-_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 MAX_OTHER_WORDS = 2
 
 
 def is_an_email_reply(text: str) -> bool:
     """One address, and no more than ``MAX_OTHER_WORDS`` words around it ("it's x@example.com")."""
-    addresses = _ADDRESS.findall(text)
+    addresses = EMAIL_IN_TEXT.findall(text)
     if len(addresses) != 1:
         return False
-    return len(_WORD.findall(_ADDRESS.sub(" ", text))) <= MAX_OTHER_WORDS
+    return len(_WORD.findall(EMAIL_IN_TEXT.sub(" ", text))) <= MAX_OTHER_WORDS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

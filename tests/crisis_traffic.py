@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from actions.contact_log import ContactLog
 from actions.contacts import contact_for
 from actions.mail import Mailer
+from actions.needs import NEEDS
 from helpdesk_plugin.alert_monitor import AlertMonitor
 from helpdesk_plugin.audit import AuditLog
 from helpdesk_plugin.incident_store import IncidentStore
@@ -35,17 +36,7 @@ END = START + timedelta(days=1)
 SLA_SECONDS = {"urgent": 15 * 60, "high": 60 * 60, "normal": 8 * 3600, "low": 24 * 3600}
 PRIORITIES = ("urgent", "high", "normal", "low")
 CHANNELS = ("webchat", "telegram", "whatsapp", "facebook")
-PLAIN_NEEDS = (
-    "need:am_i_affected",
-    "need:what_data",
-    "need:password_reset",
-    "need:mfa_reset",
-    "need:unauthorized_transaction",
-    "need:phishing_report",
-    "need:account_locked",
-    "need:other",
-)
-ALL_NEEDS = PLAIN_NEEDS[:7] + ("need:complaint", "need:other")
+PLAIN_NEEDS = tuple(need for need in NEEDS if need != "need:complaint")  # a complaint comes on top of one
 VERIFICATIONS = ("not_attempted", "not_completed", "basic", "strong", "sent_to_person")
 TICK = 60
 ONCALL = "oncall-report@example.test"
@@ -349,7 +340,7 @@ def expected(plan: Plan) -> dict[str, Any]:
     return {
         "contacts_total": len(day_contacts),
         "by_channel": dict(Counter(c.channel for c in day_contacts)),
-        "by_need": {n: by_need.get(n, 0) for n in ALL_NEEDS},
+        "by_need": {n: by_need.get(n, 0) for n in NEEDS},
         "by_channel_and_need": {ch: dict(n) for ch, n in by_channel_need.items()},
         "contained": len(day_contacts) - handed,
         "handed_off": handed,
