@@ -25,7 +25,7 @@ run: $(BIN)/.installed
 test: train
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/python -m pytest -q
-	$(BIN)/rasa test core --stories tests --fail-on-prediction-errors --out var/results/core --model $$($(BIN)/python -c "from bot.training import model_path; from bot.settings import ROOT; print(model_path(ROOT))")
+	$(BIN)/rasa test core --stories tests/conversations --fail-on-prediction-errors --out var/results/core --model $$($(BIN)/python -c "from recoverydesk.ops.training import model_path; from recoverydesk.settings import ROOT; print(model_path(ROOT))")
 
 bench: train
 	$(BIN)/python -m bench
@@ -38,7 +38,7 @@ lint: $(BIN)/.installed
 
 nlu-eval: $(BIN)/.installed
 	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu
-	$(BIN)/python -m bot.nlu_report var/results/nlu/intent_report.json
+	$(BIN)/python -m recoverydesk.ops.nlu_report var/results/nlu/intent_report.json
 
 clean:
 	rm -rf var/results models/*.tar.gz

@@ -12,13 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from redis.exceptions import RedisError
 
-from helpdesk_plugin.incident_store import IncidentStore
-from helpdesk_plugin.incidents import Incident
-
-from . import services
-from .contact_log import ContactLog
-from .contacts import contact_for, verification_outcome
-from .needs import needs_in
+from recoverydesk.adapters.contact_log import ContactLog
+from recoverydesk.adapters.incident_store import IncidentStore
+from recoverydesk.domain.contacts import contact_for, verification_outcome
+from recoverydesk.domain.incidents import Incident
+from recoverydesk.domain.needs import needs_in
+from recoverydesk.services import bootstrap as services
 
 log = logging.getLogger("recoverydesk.crisis")
 

@@ -9,13 +9,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from . import services
-from .conversation import escalation_key, transcript
-from .crisis import active_incident, record_contact, with_incident
-from .needs import LANGUAGE, needs_for, needs_in
-from .service_notices import support_phone
-from .traffic_limits import OverLimit
-from .triage import Evidence, category_for_intent, next_step, priority_for, summary
+from actions.crisis import active_incident, record_contact, with_incident
+from recoverydesk.adapters.traffic_limits import OverLimit
+from recoverydesk.domain.conversation import escalation_key, transcript
+from recoverydesk.domain.needs import LANGUAGE, needs_for, needs_in
+from recoverydesk.domain.triage import Evidence, category_for_intent, next_step, priority_for, summary
+from recoverydesk.services import bootstrap as services
+from recoverydesk.services.notices import support_phone
 
 EVIDENCE_SLOTS = ("money_moved", "access_ongoing", "contacts_changed")
 

@@ -19,13 +19,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from redis.exceptions import RedisError
 
-from . import messages, services
-from .accounts import EMAIL_IN_TEXT, Account, ActivityEvent, contacts_changed_since, normalise_email, parse_time
-from .crisis import record_contact
-from .one_time_codes import CODE_TTL_SECONDS, CodeCheck
-from .rate_limits import RateLimited
-from .service_notices import support_phone
-from .signing import derive_key
+from actions.crisis import record_contact
+from recoverydesk.adapters import responses as messages
+from recoverydesk.adapters.one_time_codes import CODE_TTL_SECONDS, CodeCheck
+from recoverydesk.adapters.rate_limits import RateLimited
+from recoverydesk.domain.accounts import (
+    EMAIL_IN_TEXT,
+    Account,
+    ActivityEvent,
+    contacts_changed_since,
+    normalise_email,
+    parse_time,
+)
+from recoverydesk.domain.signing import derive_key
+from recoverydesk.services import bootstrap as services
+from recoverydesk.services.notices import support_phone
 
 log = logging.getLogger("recoverydesk.identity")
 CONTACT_TRUST_DAYS = 30

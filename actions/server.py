@@ -19,7 +19,7 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
-from . import services
+from recoverydesk.services import bootstrap as services
 
 log = logging.getLogger("recoverydesk.actions")
 

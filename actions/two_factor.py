@@ -15,12 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from redis.exceptions import RedisError
 
-from . import messages, services
-from .accounts import Account, new_event
-from .crisis import record_contact
-from .identity import ask_for_current_factor, minutes, run_later
-from .rate_limits import FREE_FAILURES, RateLimited
-from .totp_store import Enrollment
+from actions.crisis import record_contact
+from actions.identity import ask_for_current_factor, minutes, run_later
+from recoverydesk.adapters import responses as messages
+from recoverydesk.adapters.rate_limits import FREE_FAILURES, RateLimited
+from recoverydesk.adapters.totp_store import Enrollment
+from recoverydesk.domain.accounts import Account, new_event
+from recoverydesk.services import bootstrap as services
 
 log = logging.getLogger("recoverydesk.two_factor")
 FACTOR = "totp"  # one failure counter for every check of the second factor (RL-1)

@@ -21,14 +21,13 @@ from typing import Callable, Optional
 import aiohttp
 import socketio
 
-from bot.settings import ROOT
-from bot.stack import StackError
-from bot.training import TrainingFailed
-
-from . import initbot, report, runner
-from .config import BenchConfig
-from .memory import ProcessMonitor
-from .runner import Results
+from bench import initbot, report, runner
+from bench.config import BenchConfig
+from bench.memory import ProcessMonitor
+from bench.runner import Results
+from recoverydesk.ops.stack import StackError
+from recoverydesk.ops.training import TrainingFailed
+from recoverydesk.settings import ROOT
 
 # What can stop one part of the run without being a bug in the benchmark itself.
 PART_FAILURES = (

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .chat import ChatSession, Flow, Turn, signature
+from bench.chat import ChatSession, Flow, Turn, signature
 
 QUIET_SECONDS = 1.0
 FIRST_REPLY_TIMEOUT = 15.0

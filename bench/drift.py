@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Optional
 
-from .chat import ChatSession, Flow, TurnResult
-from .load import Budget, play
-from .stats import Latency, percentile, ratio
+from bench.chat import ChatSession, Flow, TurnResult
+from bench.load import Budget, play
+from bench.stats import Latency, percentile, ratio
 
 WINDOW = 5
 BUCKET = 10

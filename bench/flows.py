@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .chat import Answer, Flow, Turn
+from bench.chat import Answer, Flow, Turn
 
 TICKET_PATTERN = r"\bRD-\d+\b"
 

@@ -18,12 +18,11 @@ import aiohttp
 import pyotp
 from redis.asyncio import Redis
 
-from actions.crypto import SecretBox
-from helpdesk_plugin.agents import AgentDirectory
-
-from .chat import ChatSession, Flow
-from .flows import ticket_id_in
-from .stats import Latency
+from bench.chat import ChatSession, Flow
+from bench.flows import ticket_id_in
+from bench.stats import Latency
+from recoverydesk.adapters.agent_store import AgentDirectory
+from recoverydesk.domain.crypto import SecretBox
 
 STREAM_SETTLE_SECONDS = 0.3
 PAUSE_SECONDS = 0.05

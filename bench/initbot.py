@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from bot.stack import free_port, http_ok
+from recoverydesk.ops.stack import free_port, http_ok
 
 BIN = Path(sys.executable).parent
 TRAIN_TIMEOUT_SECONDS = 60 * 60
@@ -185,6 +185,6 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 if __name__ == "__main__":
-    from bot.settings import ROOT
+    from recoverydesk.settings import ROOT
 
     build(ROOT / "var")

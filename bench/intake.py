@@ -16,9 +16,8 @@ from typing import Optional
 
 import aiohttp
 
-from actions.signing import derive_key, sign
-
-from .stats import Latency
+from bench.stats import Latency
+from recoverydesk.domain.signing import derive_key, sign
 
 REPLAY_EVERY = 10
 REQUEST_TIMEOUT_SECONDS = 10.0

@@ -16,8 +16,8 @@ from typing import Optional
 import aiohttp
 import socketio
 
-from .chat import ChatSession, Flow, TurnResult
-from .stats import Latency
+from bench.chat import ChatSession, Flow, TurnResult
+from bench.stats import Latency
 
 STRAY_GRACE_SECONDS = 0.25
 MAX_EXAMPLES = 5

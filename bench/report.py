@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .stats import ratio
+from bench.stats import ratio
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PROCESSES = ("rasa", "actions", "helpdesk", "redis", "bench")

@@ -14,20 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from bot.settings import ROOT
-
-from .calibrate import Calibration, calibrate
-from .chat import Flow
-from .config import BenchConfig
-from .drift import DriftPlan, run_drift, summarize
-from .flows import HANDOFF_SETUP, INIT_BOT_FLOWS, INIT_BOT_LONG_LOOP, LONG_LOOP, OUR_FLOWS, long_flow
-from .handoff import HandoffError, HandoffPlan, run_handoff
-from .initbot import InitBotServer
-from .intake import IntakePlan, run_intake
-from .load import LoadOutcome, LoadPlan, run_load
-from .memory import ProcessMonitor
-from .services import OurStack
-from .soak import run_soak
+from bench.calibrate import Calibration, calibrate
+from bench.chat import Flow
+from bench.config import BenchConfig
+from bench.drift import DriftPlan, run_drift, summarize
+from bench.flows import HANDOFF_SETUP, INIT_BOT_FLOWS, INIT_BOT_LONG_LOOP, LONG_LOOP, OUR_FLOWS, long_flow
+from bench.handoff import HandoffError, HandoffPlan, run_handoff
+from bench.initbot import InitBotServer
+from bench.intake import IntakePlan, run_intake
+from bench.load import LoadOutcome, LoadPlan, run_load
+from bench.memory import ProcessMonitor
+from bench.services import OurStack
+from bench.soak import run_soak
+from recoverydesk.settings import ROOT
 
 VAR = ROOT / "var" / "bench"
 Say = Callable[[str], None]

@@ -11,11 +11,10 @@ from typing import Any, Callable, Optional
 
 from aiosmtpd.controller import Controller
 
-from bot.settings import ROOT, Settings
-from bot.stack import Stack, embedded_redis_argv, free_port, loopback_environment, redis_ok
-from bot.training import ensure_model
-
-from .initbot import die_with_parent, quiet_env
+from bench.initbot import die_with_parent, quiet_env
+from recoverydesk.ops.stack import Stack, embedded_redis_argv, free_port, loopback_environment, redis_ok
+from recoverydesk.ops.training import ensure_model
+from recoverydesk.settings import ROOT, Settings
 
 REDIS_READY_SECONDS = 20
 
@@ -85,7 +84,7 @@ class MailSink:
 
 @dataclass
 class OurStack:
-    """Redis, the mail sink and `bot.stack.Stack` (helpdesk, actions, Rasa), started and stopped together."""
+    """Redis, the mail sink and the `Stack` (helpdesk, actions, Rasa), started and stopped together."""
 
     var_dir: Path
     instances: int = 1  # Rasa servers, each with its own action server

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .load import LoadOutcome, LoadPlan, run_load
-from .memory import MIB, ProcessMonitor
+from bench.load import LoadOutcome, LoadPlan, run_load
+from bench.memory import MIB, ProcessMonitor
 
 SAMPLE_SECONDS = 5.0
 WINDOW = 0.1  # warm-up and each averaging window, as a share of the run

@@ -1,3 +1,3 @@
-from .app import main
+from helpdesk_plugin.app import main
 
 main()

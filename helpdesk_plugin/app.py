@@ -16,25 +16,31 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
-from actions import messages
-from actions.account_store import AccountStore
-from actions.conversation import conversation_stream
-from actions.crypto import SecretBox
-from actions.mail import Mailer
-from actions.mail_outbox import MailOutbox
-from actions.messages import channel_name
-from actions.signing import SignatureError, derive_key, verify
-from bot.settings import Settings
-
-from .agents import AgentDirectory, AgentSession, SignInFailed
-from .audit import AuditLog
-from .console import add_console_routes
-from .crisis_routes import add_crisis_routes
-from .errors import ApiError, Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable, Unauthenticated
-from .metrics import Metrics
-from .rasa_client import ConversationUnavailable, RasaConversations
-from .store import CHANGES_STREAM, TicketNumberTaken, TicketStore
-from .tickets import (
+from helpdesk_plugin.web.console import add_console_routes
+from helpdesk_plugin.web.crisis_routes import add_crisis_routes
+from recoverydesk.adapters import responses as messages
+from recoverydesk.adapters.account_store import AccountStore
+from recoverydesk.adapters.agent_store import AgentDirectory, AgentSession, SignInFailed
+from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.mail import Mailer
+from recoverydesk.adapters.mail_outbox import MailOutbox
+from recoverydesk.adapters.metrics import Metrics
+from recoverydesk.adapters.rasa_client import ConversationUnavailable, RasaConversations
+from recoverydesk.adapters.responses import channel_name
+from recoverydesk.adapters.ticket_store import CHANGES_STREAM, TicketNumberTaken, TicketStore
+from recoverydesk.domain.conversation import conversation_stream
+from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+)
+from recoverydesk.domain.signing import SignatureError, derive_key, verify
+from recoverydesk.domain.tickets import (
     MAX_TRANSCRIPT,
     PRIORITIES,
     STATUSES,
@@ -48,6 +54,7 @@ from .tickets import (
     resolve,
     utc_now,
 )
+from recoverydesk.settings import Settings
 
 log = logging.getLogger("recoverydesk.helpdesk")
 API = "/api/v1"

@@ -7,11 +7,10 @@ from typing import Iterator
 
 import pytest
 
-from bot.settings import ROOT, Settings
-from bot.stack import Stack, loopback_environment
-from bot.training import ensure_model
-
-from .support import RedisServer, SmtpServer
+from recoverydesk.ops.stack import Stack, loopback_environment
+from recoverydesk.ops.training import ensure_model
+from recoverydesk.settings import ROOT, Settings
+from tests.support.servers import RedisServer, SmtpServer
 
 
 @pytest.fixture(scope="session")

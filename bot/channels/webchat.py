@@ -1,0 +1,201 @@
+"""The web chat: Rasa's socket.io protocol with session rules, redaction and the chat page.
+
+Differences from Rasa's own ``socketio`` channel:
+- ``enter_room`` is awaited (python-socketio 5 made it a coroutine; Rasa 3.6.21 does not
+  await it, so with session persistence no reply would ever reach the browser);
+- a session id must be unguessable (32-128 characters of ``[A-Za-z0-9_-]``), and a socket can
+  only send as the session it joined, so nobody reads or writes another's conversation;
+- secrets are removed from the customer's text before Rasa sees, stores or logs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from redis.exceptions import RedisError
+from sanic import Blueprint, response
+from sanic.request import Request
+from socketio import AsyncRedisManager, AsyncServer
+
+from bot.channels.input_limits import refuse_malformed_api_calls
+from bot.channels.redaction_hook import redacting
+from bot.rasa_plugins import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
+from recoverydesk.adapters.code_inbox import CodeInbox
+from recoverydesk.adapters.redis_client import connect
+from recoverydesk.adapters.verification_store import VerificationStore
+from recoverydesk.domain import session_tokens
+from recoverydesk.settings import Settings
+
+log = logging.getLogger("recoverydesk.webchat")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+STATIC = Path(__file__).parent / "static"
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class WebChatOutput(SocketIOOutput):
+    """Marks a security agent's replies so the chat shows who is speaking."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        from_agent = bool((kwargs.get("custom") or {}).get("agent"))
+        for part in text.strip().split("\n\n"):
+            payload: Dict[str, Any] = {"text": part}
+            if from_agent:
+                payload["metadata"] = {"agent": True}
+            await self._send_message(recipient_id, payload)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        if set(json_message) - {"agent"}:
+            await self._send_message(recipient_id, json_message)
+
+
+class ChatBlueprint(SocketBlueprint):
+    """Registering the chat also guards Rasa's conversation API against malformed bodies."""
+
+    def register(self, app: Any, options: Dict[Text, Any]) -> None:
+        refuse_malformed_api_calls(app, Settings.from_env().rasa_token)
+        super().register(app, options)
+
+
+class WebChatInput(InputChannel):
+    """Configured in credentials.yml as ``bot.channels.webchat.WebChatInput``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("redis_manager_url"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+        redis_manager_url: Optional[Text] = None,
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.socketio_path = socketio_path
+        self.redis_manager_url = redis_manager_url
+        self.sio: Optional[AsyncServer] = None
+        self.settings = Settings.from_env()
+        self.inbox = CodeInbox.from_environment()
+        self.verification_redis = connect(self.settings.require_redis_url())
+        self.verification = VerificationStore(self.verification_redis)
+
+    def url_prefix(self) -> Text:
+        return "/chat"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WebChatOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Several Rasa instances or workers share emits (agent replies, resumed bots) through Redis.
+        manager = AsyncRedisManager(self.redis_manager_url) if self.redis_manager_url else None
+        if manager is not None:
+            # Sanic forks its workers after this; a manager ignores published emits carrying its own
+            # host id, so each worker needs its own or emits between workers would be dropped.
+            os.register_at_fork(after_in_child=lambda: setattr(manager, "host_id", uuid.uuid4().hex))
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        self.sio = sio
+        handle = redacting(on_new_message, self.inbox)
+        chat = ChatBlueprint(sio, self.socketio_path, "webchat", __name__)
+
+        @chat.route("/", methods=["GET"])
+        async def page(_: Request) -> response.HTTPResponse:
+            return await response.file(STATIC / "webchat.html", headers=PAGE_HEADERS)
+
+        @chat.route("/<name:(webchat\\.js|webchat\\.css)>", methods=["GET"])
+        async def asset(_: Request, name: str) -> response.HTTPResponse:
+            return await response.file(STATIC / name, headers=PAGE_HEADERS)
+
+        @chat.route("/health", methods=["GET"])
+        async def health(_: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @chat.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> response.HTTPResponse:
+            """Ready when the model is loaded and Redis (trackers, locks) answers."""
+            agent = getattr(request.app.ctx, "agent", None)
+            model = bool(agent is not None and agent.is_ready())
+            try:
+                redis = bool(await self.verification_redis.ping())
+            except (RedisError, OSError):
+                redis = False
+            status = 200 if model and redis else 503
+            return response.json(
+                {"status": "ready" if status == 200 else "unavailable", "model": model, "redis": redis}, status=status
+            )
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+                await _refuse(
+                    sio, sid, "invalid_session_id", "session_id must be 32 to 128 characters of A-Z, a-z, 0-9, _ or -."
+                )
+                return
+            auth_token = data.get("auth_token")
+            if auth_token is not None:
+                try:
+                    account_ref = session_tokens.verify(self.settings.secret_key, str(auth_token))
+                except session_tokens.InvalidSessionToken:
+                    await _refuse(sio, sid, "invalid_auth_token", "auth_token is not valid or has expired.")
+                    return
+                try:
+                    await self.verification.grant(session_id, account_ref, "strong", "signed_session")
+                except (RedisError, OSError):
+                    await _refuse(sio, sid, "unavailable", "The service is briefly unavailable; try again in a minute.")
+                    return
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any) -> None:
+            joined = (await sio.get_session(sid)).get("session_id")
+            if not joined:
+                await _refuse(sio, sid, "no_session", "Send session_request before any message.")
+                return
+            if not isinstance(data, dict) or data.get("session_id") not in (None, joined):
+                await _refuse(sio, sid, "wrong_session", "A socket can only send as the session it joined.")
+                return
+            text = data.get("message")
+            if not isinstance(text, str):
+                await _refuse(sio, sid, "invalid_message", "message must be a string.")
+                return
+            await handle(  # the input guard refuses over-long text with a sentence
+                UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
+            )
+
+        return chat
+
+
+async def _refuse(sio: AsyncServer, sid: str, code: str, message: str) -> None:
+    log.info("webchat.refused", extra={"code": code})
+    await sio.emit("session_error", {"code": code, "message": message}, room=sid)

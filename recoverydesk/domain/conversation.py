@@ -1,0 +1,47 @@
+"""What a ticket carries from the conversation: the transcript and the reported facts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from recoverydesk.domain.redaction import mask_email, redact_text
+
+MAX_TRANSCRIPT_ENTRIES = 200
+
+
+def conversation_stream(conversation_id: str) -> str:
+    """The Redis stream where the Rasa event broker writes a conversation's lines."""
+    return f"rd:conversation:{conversation_id}:lines"
+
+
+def _at(event: dict[str, Any]) -> str:
+    stamp = event.get("timestamp")
+    if not isinstance(stamp, (int, float)):
+        return ""
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def transcript(events: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """Customer and bot lines, oldest first, redacted again in case a channel missed a secret."""
+    lines = []
+    for event in events:
+        kind = event.get("event")
+        text = event.get("text")
+        if kind not in ("user", "bot") or not text:
+            continue
+        from_agent = ((event.get("data") or {}).get("custom") or {}).get("agent")
+        role = "customer" if kind == "user" else ("agent" if from_agent else "bot")
+        lines.append({"role": role, "text": mask_email(redact_text(text)), "at": _at(event)})
+    return lines[-MAX_TRANSCRIPT_ENTRIES:]
+
+
+def escalation_key(conversation_id: str, events: Iterable[dict[str, Any]]) -> str:
+    """Same conversation and same customer turn → same key, so a retried action makes no second ticket."""
+    last_user = 0.0
+    for event in events:
+        if event.get("event") == "user":
+            last_user = event.get("timestamp") or 0.0
+    digest = hashlib.sha256(f"{conversation_id}:{last_user}".encode()).hexdigest()
+    return f"esc-{digest[:40]}"

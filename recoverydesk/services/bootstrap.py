@@ -1,0 +1,89 @@
+"""The collaborators the actions use, built once per action-server process.
+
+rasa_sdk instantiates action classes without arguments, so this is the one place that
+reads the settings and builds clients; tests replace it with ``use(...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from redis.asyncio import Redis
+
+from recoverydesk.adapters.code_inbox import CodeInbox
+from recoverydesk.adapters.directory import AccountDirectory
+from recoverydesk.adapters.helpdesk_client import HelpdeskClient
+from recoverydesk.adapters.mail import Mailer
+from recoverydesk.adapters.mail_outbox import MailOutbox
+from recoverydesk.adapters.one_time_codes import OneTimeCodes
+from recoverydesk.adapters.rate_limits import FailureCounter, SendingLimit
+from recoverydesk.adapters.secure_links import SecureLinks
+from recoverydesk.adapters.ticket_outbox import TicketOutbox
+from recoverydesk.adapters.totp_store import TotpStore
+from recoverydesk.adapters.traffic_limits import TrafficLimits
+from recoverydesk.adapters.verification_store import VerificationStore
+from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.signing import derive_key
+from recoverydesk.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: Redis
+    helpdesk: HelpdeskClient
+    directory: AccountDirectory
+    codes: OneTimeCodes
+    failures: FailureCounter
+    sends_per_account: SendingLimit
+    sends_per_conversation: SendingLimit
+    verification: VerificationStore
+    inbox: CodeInbox
+    links: SecureLinks
+    mailer: Mailer
+    mail: MailOutbox
+    tickets: TicketOutbox
+    limits: TrafficLimits
+    totp: TotpStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Services":
+        redis = Redis.from_url(settings.require_redis_url())
+        box = SecretBox(settings.secret_key)
+        smtp = settings.smtp
+        mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
+        return cls(
+            settings=settings,
+            redis=redis,
+            helpdesk=helpdesk,
+            directory=AccountDirectory(redis, box),
+            codes=OneTimeCodes(redis, derive_key(settings.secret_key, "one-time-codes")),
+            failures=FailureCounter(redis),
+            sends_per_account=SendingLimit(redis, "account", limit=3),
+            sends_per_conversation=SendingLimit(redis, "conversation", limit=5),
+            verification=VerificationStore(redis),
+            inbox=CodeInbox(redis, box),
+            links=SecureLinks(redis, settings.public_base_url),
+            mailer=mailer,
+            mail=MailOutbox(redis, box, mailer),
+            tickets=TicketOutbox(redis, box, helpdesk),
+            limits=TrafficLimits.from_env(redis),
+            totp=TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
+        )
+
+
+_current: Optional[Services] = None
+
+
+def current() -> Services:
+    global _current
+    if _current is None:
+        _current = Services.from_settings(Settings.from_env())
+    return _current
+
+
+def use(services: Services) -> None:
+    global _current
+    _current = services

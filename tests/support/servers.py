@@ -1,0 +1,277 @@
+"""Test helpers: a real SMTP server, a real Redis, a socket.io customer and a helpdesk agent."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp
+import pyotp
+import socketio
+from aiosmtpd.controller import Controller
+
+from recoverydesk.ops.stack import embedded_redis_argv, free_port, redis_ok
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, optionally with AOF persistence."""
+
+    def __init__(self, data_dir: Path, persistent: bool = False) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.persistent = persistent
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        argv = embedded_redis_argv(self.data_dir, self.port)
+        if not self.persistent:
+            argv[argv.index("--appendonly") + 1] = "no"
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not redis_ok(self.url):
+            if time.monotonic() > deadline:
+                raise RuntimeError("test redis-server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+class SmtpServer:
+    """aiosmtpd on loopback, keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Mail] = []
+        self._lock = threading.Lock()
+        self._controller: Optional[Controller] = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.received.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    def start(self) -> "SmtpServer":
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class ChatCustomer:
+    """A customer in the web chat, speaking Rasa's socket.io protocol."""
+
+    base_url: str
+    session_id: str = field(default_factory=new_session_id)
+    replies: asyncio.Queue = field(default_factory=asyncio.Queue)
+    errors: asyncio.Queue = field(default_factory=asyncio.Queue)
+    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def connect(self, request_session: bool = True) -> "ChatCustomer":
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("bot_uttered", self._on_reply)
+        self.sio.on("session_error", self._on_error)
+        self.sio.on("session_confirm", lambda _data: self.confirmed.set())
+        await self.sio.connect(self.base_url, socketio_path="/socket.io", transports=["websocket"])
+        if request_session:
+            await self.sio.emit("session_request", {"session_id": self.session_id})
+            await asyncio.wait_for(self.confirmed.wait(), 10)
+        return self
+
+    async def _on_reply(self, data: dict) -> None:
+        await self.replies.put(data)
+
+    async def _on_error(self, data: dict) -> None:
+        await self.errors.put(data)
+
+    async def say(self, text: str, expect: int = 1, timeout: float = 20) -> list[dict]:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        return [await asyncio.wait_for(self.replies.get(), timeout) for _ in range(expect)]
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def add_agent(redis_url: str, secret_key: bytes, role: str, username: Optional[str] = None) -> dict:
+    from redis.asyncio import Redis
+
+    from recoverydesk.adapters.agent_store import AgentDirectory
+    from recoverydesk.domain.crypto import SecretBox
+
+    username = username or f"{role}-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(18)
+    client = Redis.from_url(redis_url)
+    try:
+        seed = await AgentDirectory(client, SecretBox(secret_key)).add(username, password, role)
+    finally:
+        await client.close()
+    return {"username": username, "password": password, "totp": pyotp.TOTP(seed), "role": role}
+
+
+async def sign_in(helpdesk_url: str, agent: dict, at: Optional[float] = None) -> str:
+    code = agent["totp"].at(at if at is not None else time.time())
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{helpdesk_url}/api/v1/auth/login",
+            json={"username": agent["username"], "password": agent["password"], "totp": code},
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+            return (await reply.json())["token"]
+
+
+async def escalated_conversation(
+    chat_url: str, report: str = "someone logged into my account"
+) -> tuple[ChatCustomer, str]:
+    """A customer who reported something and accepted the security team; returns them and the ticket id."""
+    customer = await ChatCustomer(chat_url).connect()
+    await customer.say(report)
+    for _question in ("money moved", "access ongoing", "contacts changed"):
+        await customer.say("no")
+    [done] = await customer.say("yes")
+    assert "case number is RD-" in done["text"], done
+    return customer, done["text"].split("case number is ")[1].split(".")[0]
+
+
+class AgentApi:
+    """An agent using the helpdesk API with a bearer token."""
+
+    def __init__(self, helpdesk_url: str, token: str) -> None:
+        self.base = f"{helpdesk_url}/api/v1"
+        self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.http.request(method, f"{self.base}{path}", json=body) as reply:
+            return reply.status, await reply.json()
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+async def agent_api(settings: Any, role: str) -> AgentApi:
+    agent = await add_agent(settings.redis_url, settings.secret_key, role)
+    return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
+
+
+async def create_account(
+    settings: Any,
+    email: Optional[str] = None,
+    sessions: int = 2,
+    events: Optional[list] = None,
+    totp_secret: Optional[str] = None,
+) -> Any:
+    """A customer account with signed-in sessions and some activity, straight in the directory."""
+    from redis.asyncio import Redis
+
+    from recoverydesk.adapters.directory import AccountDirectory
+    from recoverydesk.domain.crypto import SecretBox
+
+    client = Redis.from_url(settings.redis_url)
+    directory = AccountDirectory(client, SecretBox(settings.secret_key))
+    try:
+        account = await directory.add(
+            email or f"c{secrets.token_hex(4)}@example.com",
+            "Casey Jones",
+            secrets.token_urlsafe(20),
+            totp_secret=totp_secret,
+        )
+        for number in range(sessions):
+            await directory.sessions.add(account.ref, f"sess_{number}", {"device": f"device {number}"})
+        for event in events or [
+            {"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG"},
+            {"kind": "profile_change", "detail": "Postal address changed"},
+        ]:
+            await directory.add_event(account.email, **event)
+        return account
+    finally:
+        await client.close()
+
+
+async def wait_for_mail(smtp: SmtpServer, recipient: str, subject_part: str, timeout: float = 10) -> str:
+    """The body of the newest message to ``recipient`` whose subject contains ``subject_part``."""
+    import email
+    import email.policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for mail in reversed(smtp.received):
+            message = email.message_from_bytes(mail.data, policy=email.policy.default)
+            if recipient in mail.recipients and subject_part in str(message["Subject"]):
+                return message.get_content()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no mail to {recipient} about {subject_part!r}")
+
+
+async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20) -> list[dict]:
+    replies = []
+    while not replies or marker not in replies[-1]["text"]:
+        replies.append(await asyncio.wait_for(customer.replies.get(), timeout))
+    return replies
+
+
+async def tracker(settings: Any, conversation_id: str) -> dict:
+    """The conversation as stored, through Rasa's HTTP API with RASA_TOKEN.
+
+    A customer sees a reply before Rasa has saved the turn, and with several Rasa workers the
+    request can reach another worker meanwhile; holding the conversation's lock (as Rasa does
+    while it handles a message) makes the read wait for the save."""
+    from redis.asyncio import Redis
+
+    from bot.rasa_plugins.lock_store import AsyncRedisLockStore
+
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        async with AsyncRedisLockStore(redis=redis).lock(conversation_id):
+            async with aiohttp.ClientSession() as http:
+                async with http.get(
+                    f"http://127.0.0.1:{settings.rasa_port}/conversations/{conversation_id}/tracker",
+                    params={"token": settings.rasa_token},
+                ) as reply:
+                    assert reply.status == 200
+                    return await reply.json()
+    finally:
+        await redis.close()
+
+
+async def tracker_slots(settings: Any, conversation_id: str) -> dict:
+    """The conversation's slots (see ``tracker``)."""
+    return (await tracker(settings, conversation_id))["slots"]
+
+
+async def verify_by_email_code(customer: ChatCustomer, smtp: SmtpServer, email: str) -> tuple[dict, dict, list[dict]]:
+    """Asks to secure the account, gives the email, types the mailed code: (ask, sent, replies to the code)."""
+    import re
+
+    [ask] = await customer.say("I want to secure my account")
+    [sent] = await customer.say(email)
+    code = re.search(r"\b(\d{6})\b", await wait_for_mail(smtp, email, "verification code")).group(1)
+    await customer.sio.emit("user_uttered", {"message": f"the code is {code}", "session_id": customer.session_id})
+    return ask, sent, await collect_until(customer, "Were any of these not you?")
