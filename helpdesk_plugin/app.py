@@ -18,6 +18,7 @@ from sanic.request import Request
 
 from helpdesk_plugin.web.console import add_console_routes
 from helpdesk_plugin.web.crisis_routes import add_crisis_routes
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.account_store import AccountStore
 from recoverydesk.adapters.agent_store import AgentDirectory, AgentSession, SignInFailed
@@ -482,7 +483,7 @@ def release_claim(ticket: Ticket) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = Settings.from_env()
+    settings = settings_module.load()
     app = create_app(settings)
     app.run(host=settings.helpdesk_host, port=settings.helpdesk_port, access_log=False, workers=1)
 

@@ -1,4 +1,7 @@
-"""Configuration, read once from the environment into one immutable object."""
+"""Configuration, read once from the environment into one immutable object.
+
+This is the only module that reads ``os.environ``. A process calls ``load()``; tests and the
+stack runner build a ``Settings`` from an explicit mapping with ``Settings.from_env(env)``."""
 
 from __future__ import annotations
 
@@ -114,6 +117,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
+        global reads
+        reads += 1
         env = os.environ if env is None else env
         var_dir = Path(env.get("RECOVERYDESK_VAR_DIR") or root / "var")
         rasa_port = _int(env, "RASA_PORT", 5005)
@@ -166,3 +171,15 @@ class Settings:
 
     def redis(self) -> RedisLocation:
         return RedisLocation.from_url(self.require_redis_url())
+
+
+reads = 0  # how many times Settings.from_env ran in this process (a test holds it to one)
+_loaded: Optional[Settings] = None
+
+
+def load() -> Settings:
+    """This process's settings, read from the environment on first use and never again."""
+    global _loaded
+    if _loaded is None:
+        _loaded = Settings.from_env()
+    return _loaded

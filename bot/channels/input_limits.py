@@ -27,6 +27,7 @@ from rasa.shared.core.events import Event
 from redis.exceptions import RedisError
 
 from bot.rasa_plugins import action_failures  # noqa: F401  (bounds and words Rasa's calls to the action server)
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.redis_client import connect
@@ -141,9 +142,8 @@ class InputGuard:
 
     @classmethod
     def from_environment(cls) -> "InputGuard":
-        from recoverydesk.settings import Settings
 
-        redis = connect(Settings.from_env().require_redis_url())
+        redis = connect(settings_module.load().require_redis_url())
         max_chars = int(os.environ.get("INPUT_MAX_CHARS") or DEFAULT_MAX_CHARS)
         return cls(TrafficLimits.from_env(redis), Metrics(redis), max_chars)
 

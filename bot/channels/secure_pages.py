@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.mail import Mailer
@@ -85,7 +86,7 @@ class SecurePages(InputChannel):
         return "/secure"
 
     def __init__(self, settings: Optional[Settings] = None) -> None:
-        self.settings = settings or Settings.from_env()
+        self.settings = settings or settings_module.load()
         redis = connect(self.settings.require_redis_url())
         box = SecretBox(self.settings.secret_key)
         self.links = SecureLinks(redis, self.settings.public_base_url)

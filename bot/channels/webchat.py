@@ -27,11 +27,11 @@ from socketio import AsyncRedisManager, AsyncServer
 from bot.channels.input_limits import refuse_malformed_api_calls
 from bot.channels.redaction_hook import redacting
 from bot.rasa_plugins import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.redis_client import connect
 from recoverydesk.adapters.verification_store import VerificationStore
 from recoverydesk.domain import session_tokens
-from recoverydesk.settings import Settings
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -70,7 +70,7 @@ class ChatBlueprint(SocketBlueprint):
     """Registering the chat also guards Rasa's conversation API against malformed bodies."""
 
     def register(self, app: Any, options: Dict[Text, Any]) -> None:
-        refuse_malformed_api_calls(app, Settings.from_env().rasa_token)
+        refuse_malformed_api_calls(app, settings_module.load().rasa_token)
         super().register(app, options)
 
 
@@ -103,7 +103,7 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.redis_manager_url = redis_manager_url
         self.sio: Optional[AsyncServer] = None
-        self.settings = Settings.from_env()
+        self.settings = settings_module.load()
         self.inbox = CodeInbox.from_environment()
         self.verification_redis = connect(self.settings.require_redis_url())
         self.verification = VerificationStore(self.verification_redis)

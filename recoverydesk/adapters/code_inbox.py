@@ -9,6 +9,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk import settings as settings_module
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 
 INBOX_TTL_SECONDS = 120
@@ -31,9 +32,8 @@ class CodeInbox:
     @classmethod
     def from_environment(cls) -> "CodeInbox":
         """For the channels, which Rasa builds from credentials.yml without our settings."""
-        from recoverydesk.settings import Settings
 
-        settings = Settings.from_env()
+        settings = settings_module.load()
         return cls(Redis.from_url(settings.require_redis_url()), SecretBox(settings.secret_key))
 
     async def put(self, conversation_id: str, code: str, kind: str = "code") -> None:

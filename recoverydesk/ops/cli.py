@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, Iterator, Optional
 
+from recoverydesk import settings as settings_module
 from recoverydesk.domain.accounts import EVENT_KINDS
 from recoverydesk.ops.stack import (
     Stack,
@@ -315,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = settings_module.load()
         return args.run(settings, args)
     except (CommandFailed, ConfigurationError, StackError, TrainingFailed) as exc:
         print(f"recoverydesk: {exc}", file=sys.stderr)

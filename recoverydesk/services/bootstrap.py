@@ -11,6 +11,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
@@ -80,7 +81,7 @@ _current: Optional[Services] = None
 def current() -> Services:
     global _current
     if _current is None:
-        _current = Services.from_settings(Settings.from_env())
+        _current = Services.from_settings(settings_module.load())
     return _current
 
 
