@@ -1,7 +1,8 @@
-"""The collaborators the actions use, built once per action-server process.
+"""The composition root: the one place that builds collaborators from the settings.
 
-rasa_sdk instantiates action classes without arguments, so this is the one place that
-reads the settings and builds clients; tests replace it with ``use(...)``.
+Each face asks here for what it needs: the action server for ``Services`` (rasa_sdk builds
+action classes without arguments, so they reach it through ``current()``; tests replace it with
+``use(...)``), the Rasa channels and the helpdesk plugin for theirs, below.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.rate_limits import FailureCounter, SendingLimit
+from recoverydesk.adapters.redis_client import connect
 from recoverydesk.adapters.secure_links import SecureLinks
 from recoverydesk.adapters.ticket_outbox import TicketOutbox
 from recoverydesk.adapters.totp_store import TotpStore
@@ -27,6 +29,20 @@ from recoverydesk.adapters.verification_store import VerificationStore
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.signing import derive_key
 from recoverydesk.settings import Settings
+
+
+def redis_for(settings: Settings) -> Redis:
+    """An async Redis client with the reconnect policy every process uses."""
+    return connect(settings.require_redis_url())
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """The SMTP client for customer and on-call mail."""
+    smtp = settings.smtp
+    return Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+
+
+# --- the action server (actions/) ---
 
 
 @dataclass
@@ -50,10 +66,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Services":
-        redis = Redis.from_url(settings.require_redis_url())
+        redis = redis_for(settings)
         box = SecretBox(settings.secret_key)
-        smtp = settings.smtp
-        mailer = Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
+        mailer = mailer_for(settings)
         helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
         return cls(
             settings=settings,
@@ -88,3 +103,9 @@ def current() -> Services:
 def use(services: Services) -> None:
     global _current
     _current = services
+
+
+# --- the Rasa channels (bot/channels/) ---
+
+
+# --- the helpdesk plugin (helpdesk_plugin/) ---
