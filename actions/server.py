@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -19,6 +18,7 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from recoverydesk import settings as settings_module
 from recoverydesk.services import bootstrap as services
 
 log = logging.getLogger("recoverydesk.actions")
@@ -104,11 +104,11 @@ def build_app() -> Sanic:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Recovery Desk action server")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    parser.add_argument("--port", type=int, default=settings_module.load().actions_port)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("rasa_sdk").setLevel(logging.WARNING)
-    build_app().run(os.environ.get("SANIC_HOST", "127.0.0.1"), args.port, access_log=False, workers=1)
+    build_app().run(settings_module.load().actions_host, args.port, access_log=False, workers=1)
 
 
 if __name__ == "__main__":

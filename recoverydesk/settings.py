@@ -76,6 +76,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _int_or_default(env: Mapping[str, str], name: str, default: int) -> int:
+    """A tuning knob: a value that is not a number falls back to the default."""
+    try:
+        return _int(env, name, default)
+    except ConfigurationError:
+        return default
+
+
 def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
     """The root secret: from the environment, else generated once into var/secret.key."""
     configured = env.get("RECOVERYDESK_SECRET_KEY")
@@ -114,6 +122,12 @@ class Settings:
     totp_issuer: str = "Recovery Desk"
     oncall_email: Optional[str] = None
     alert_interval_seconds: int = 30
+    support_phone: Optional[str] = None
+    action_timeout_seconds: int = 15
+    input_max_chars: int = 5000
+    actions_host: str = "127.0.0.1"
+    # RL_<KIND>_PER_SESSION / RL_<KIND>_GLOBAL overrides, parsed by the traffic limits
+    traffic_limits: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -162,6 +176,11 @@ class Settings:
             totp_issuer=env.get("TOTP_ISSUER") or "Recovery Desk",
             oncall_email=env.get("ONCALL_EMAIL") or None,
             alert_interval_seconds=_int(env, "ALERT_INTERVAL_SECONDS", 30),
+            support_phone=(env.get("SUPPORT_PHONE") or "").strip() or None,
+            action_timeout_seconds=max(1, _int_or_default(env, "ACTION_TIMEOUT_SECONDS", 15)),
+            input_max_chars=_int(env, "INPUT_MAX_CHARS", 5000),
+            actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
+            traffic_limits={name: value for name, value in env.items() if name.startswith("RL_") and value},
         )
 
     def require_redis_url(self) -> str:
@@ -171,6 +190,11 @@ class Settings:
 
     def redis(self) -> RedisLocation:
         return RedisLocation.from_url(self.require_redis_url())
+
+
+def environment() -> dict[str, str]:
+    """A copy of the process environment, for the stack runner to hand to the processes it starts."""
+    return dict(os.environ)
 
 
 reads = 0  # how many times Settings.from_env ran in this process (a test holds it to one)

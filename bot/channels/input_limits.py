@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 import unicodedata
@@ -143,9 +142,9 @@ class InputGuard:
     @classmethod
     def from_environment(cls) -> "InputGuard":
 
-        redis = connect(settings_module.load().require_redis_url())
-        max_chars = int(os.environ.get("INPUT_MAX_CHARS") or DEFAULT_MAX_CHARS)
-        return cls(TrafficLimits.from_env(redis), Metrics(redis), max_chars)
+        settings = settings_module.load()
+        redis = connect(settings.require_redis_url())
+        return cls(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars)
 
     def wrap(self, on_new_message: MessageHandler) -> MessageHandler:
         async def handle(message: UserMessage) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, List
 
 import aiohttp
@@ -19,6 +18,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, cre
 from rasa.shared.core.events import Event, FollowupAction
 from rasa.shared.exceptions import RasaException
 
+from recoverydesk import settings as settings_module
 from recoverydesk.services.notices import support_phone
 
 log = logging.getLogger("recoverydesk.actions_client")
@@ -27,12 +27,7 @@ FAILED_RESPONSE = "utter_action_failed"
 
 
 def action_timeout_seconds() -> int:
-    raw = os.environ.get("ACTION_TIMEOUT_SECONDS", "")
-    try:
-        value = int(raw) if raw else DEFAULT_ACTION_TIMEOUT_SECONDS
-    except ValueError:
-        value = DEFAULT_ACTION_TIMEOUT_SECONDS
-    return max(1, value)
+    return settings_module.load().action_timeout_seconds
 
 
 _rasa_run = RemoteAction.run

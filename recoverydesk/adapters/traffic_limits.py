@@ -10,12 +10,13 @@ global budget. Limits come from the environment as ``count/seconds``:
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from redis.asyncio import Redis
+
+from recoverydesk.settings import Settings
 
 _PREFIX = "rd:limits:rl4:"
 
@@ -84,8 +85,12 @@ class TrafficLimits:
         self._take = redis.register_script(_TAKE)
 
     @classmethod
-    def from_env(cls, redis: Redis, env: Optional[Mapping[str, str]] = None) -> "TrafficLimits":
-        env = os.environ if env is None else env
+    def from_settings(cls, redis: Redis, settings: Settings) -> "TrafficLimits":
+        return cls.from_env(redis, settings.traffic_limits)
+
+    @classmethod
+    def from_env(cls, redis: Redis, env: Mapping[str, str]) -> "TrafficLimits":
+        """The defaults, with any ``RL_<KIND>_PER_SESSION`` / ``RL_<KIND>_GLOBAL`` value in ``env``."""
         limits = {}
         for kind, (session, everyone) in DEFAULTS.items():
             names = (f"RL_{kind.upper()}_PER_SESSION", f"RL_{kind.upper()}_GLOBAL")

@@ -107,7 +107,7 @@ def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
     from recoverydesk.ops.demo import load_demo_accounts
 
     return _run_with_directory(
-        Settings.from_env({**os.environ, "REDIS_URL": redis_url}, settings.root), load_demo_accounts
+        Settings.from_env({**settings_module.environment(), "REDIS_URL": redis_url}, settings.root), load_demo_accounts
     )
 
 
@@ -115,7 +115,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     _say("Recovery Desk: checking the model…")
     model, trained = ensure_model(settings.root)
     _say(f"Model {'trained' if trained else 'up to date'}: {model.name}")
-    stack = Stack(settings, model, dict(os.environ), instances_from_env(dict(os.environ)))
+    environment = settings_module.environment()
+    stack = Stack(settings, model, environment, instances_from_env(environment))
     stopping = {"signal": None}
 
     def request_stop(signum: int, _frame: object) -> None:

@@ -220,7 +220,6 @@ class Stack:
                 f"actions{suffix}",
                 [str(BIN / "python"), "-m", "actions.server", "--port", str(actions_port)],
                 lambda: http_ok(f"http://127.0.0.1:{actions_port}/ready"),
-                env={"SANIC_HOST": os.environ.get("ACTIONS_HOST", "127.0.0.1")},
             ),
             Part(
                 f"rasa{suffix}",
@@ -301,7 +300,7 @@ class Stack:
             if part.name == "helpdesk":  # Redis is known from here on
                 self.settings = Settings.from_env(self.env, self.settings.root)
                 self._write_runtime_files()
-                if "REDIS_URL" in self.env and not os.environ.get("REDIS_URL"):
+                if "REDIS_URL" in self.env and not self.settings.redis_url:
                     (self.run_dir / "redis.url").write_text(self.env["REDIS_URL"])
             self._launch(part)
             self._wait_ready(part)

@@ -85,7 +85,7 @@ class Services:
             mailer=mailer,
             mail=MailOutbox(redis, box, mailer),
             tickets=TicketOutbox(redis, box, helpdesk),
-            limits=TrafficLimits.from_env(redis),
+            limits=TrafficLimits.from_settings(redis, settings),
             totp=TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
         )
 

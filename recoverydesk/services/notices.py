@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from typing import Mapping, Optional
+from typing import Optional
 
+from recoverydesk import settings as settings_module
 from recoverydesk.adapters import responses as messages
+from recoverydesk.settings import Settings
 
 
-def support_phone(env: Optional[Mapping[str, str]] = None) -> str:
+def support_phone(settings: Optional[Settings] = None) -> str:
     """``SUPPORT_PHONE`` when configured, else the domain's generic pointer to the number."""
-    configured = (os.environ if env is None else env).get("SUPPORT_PHONE", "").strip()
+    configured = (settings or settings_module.load()).support_phone
     return configured or messages.text("utter_support_phone_default")
