@@ -1,0 +1,1 @@
+"""The helpdesk plugin's web modules: route tables over recoverydesk.services (never adapters)."""

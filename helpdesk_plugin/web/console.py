@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sanic import Sanic, response
+from sanic import response
 from sanic.request import Request
 
-from recoverydesk.adapters.agent_store import AgentSession, SignInFailed
-from recoverydesk.domain.errors import ApiError, NotFound, Unauthenticated
+from helpdesk_plugin.web.routes import Route, services
+from recoverydesk.domain.errors import NotFound, SignInFailed
 from recoverydesk.domain.incidents import ANSWER_KEYS, DATA_KINDS, MAX_ANSWER, MAX_TITLE
 from recoverydesk.domain.tickets import PRIORITIES, STATUSES
+from recoverydesk.services.agents import AgentSession
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = ("console.js", "console.css", "report.css", "incidents.js", "incidents.css")
@@ -33,7 +34,6 @@ OPEN_STATUSES = ("new", "open", "pending")
 SIGN_IN_FAILED = "Wrong username, password or code."
 FORM_EXPIRED = "This sign-in form has expired. Please try again."
 MAX_FIELD = 1024
-API_TICKET_VIEW = "get_ticket"
 _TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _ISO_MINUTE = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)")
 CONSOLE_HEADERS = {
@@ -498,23 +498,7 @@ def _form_field(request: Request, name: str) -> str:
 
 async def current_session(request: Request) -> AgentSession | None:
     token = request.cookies.get(SESSION_COOKIE, "")
-    return await request.app.ctx.agents.session(token) if token else None
-
-
-async def read_ticket(request: Request, session: AgentSession, ticket_id: str) -> dict[str, Any] | None:
-    """The ticket as GET /api/v1/tickets/{id} gives it, read by the API's own handler.
-
-    One code path for role checks, the ticket.read audit entry and the live transcript; the store is
-    read directly only if the API route were ever renamed.
-    """
-    route = request.app.router.find_route_by_view_name(API_TICKET_VIEW)
-    if route is not None:
-        reply = await route.handler(request, ticket_id=ticket_id)
-        return json.loads(reply.body)
-    found = await request.app.ctx.tickets.get(ticket_id)
-    if found is not None:
-        await request.app.ctx.audit.record("ticket.read", session.username, found.id)
-    return found.to_dict() if found else None
+    return await services(request).agents.session(token) if token else None
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -528,94 +512,96 @@ def _login_form(error: str = "", status: int = 200, secure: bool = False) -> res
     return resp
 
 
-def add_console_routes(app: Sanic) -> None:
-    """Registers /console/ pages and static files on the plugin's app."""
+async def console_headers(request: Request, resp: response.HTTPResponse) -> None:
+    if request.path == "/console" or request.path.startswith("/console/"):
+        for name, value in CONSOLE_HEADERS.items():
+            resp.headers[name] = value
 
-    @app.middleware("response")
-    async def console_headers(request: Request, resp: response.HTTPResponse) -> None:
-        if request.path == "/console" or request.path.startswith("/console/"):
-            for name, value in CONSOLE_HEADERS.items():
-                resp.headers[name] = value
 
-    @app.get(LOGIN_PATH)
-    async def login_form(request: Request) -> response.HTTPResponse:
-        if await current_session(request):
-            return _see_other(HOME_PATH)
-        return _login_form(secure=request.scheme == "https")
+async def login_form(request: Request) -> response.HTTPResponse:
+    if await current_session(request):
+        return _see_other(HOME_PATH)
+    return _login_form(secure=request.scheme == "https")
 
-    @app.post(LOGIN_PATH)
-    async def login(request: Request) -> response.HTTPResponse:
-        secure = request.scheme == "https"
-        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        # Double-submit: a cross-site form cannot read or set our cookie, so it cannot match it.
-        if not expected or not secrets.compare_digest(expected, _form_field(request, "csrf")):
-            return _login_form(FORM_EXPIRED, 403, secure)
-        fields = [_form_field(request, name) for name in ("username", "password", "totp")]
-        if not all(fields):
-            return _login_form(SIGN_IN_FAILED, 401, secure)
-        try:
-            token, session = await request.app.ctx.agents.sign_in(*fields)
-        except SignInFailed:
-            return _login_form(SIGN_IN_FAILED, 401, secure)
-        previous = request.cookies.get(SESSION_COOKIE)
-        if previous:
-            await request.app.ctx.agents.sign_out(previous)
-        await request.app.ctx.audit.record("agent.signed_in", session.username, via="console")
-        resp = _see_other(HOME_PATH)
-        _set_cookie(resp, SESSION_COOKIE, token, "/", secure)
-        _clear_cookie(resp, LOGIN_CSRF_COOKIE, LOGIN_PATH)
-        return resp
 
-    @app.post("/console/logout")
-    async def logout(request: Request) -> response.HTTPResponse:
-        session = await current_session(request)
-        if session is not None:
-            if not secrets.compare_digest(session.csrf_token, _form_field(request, "csrf")):
-                return _html(message_page(session, "Not signed out", "The page was stale; sign out again."), 403)
-            await request.app.ctx.agents.sign_out(request.cookies.get(SESSION_COOKIE, ""))
-            await request.app.ctx.audit.record("agent.signed_out", session.username, via="console")
-        resp = _see_other(LOGIN_PATH)
-        _clear_cookie(resp, SESSION_COOKIE, "/")
-        return resp
+async def console_login(request: Request) -> response.HTTPResponse:
+    secure = request.scheme == "https"
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    # Double-submit: a cross-site form cannot read or set our cookie, so it cannot match it.
+    if not expected or not secrets.compare_digest(expected, _form_field(request, "csrf")):
+        return _login_form(FORM_EXPIRED, 403, secure)
+    username, password, code = (_form_field(request, name) for name in ("username", "password", "totp"))
+    agents = services(request).agents
+    try:
+        token, _session = await agents.sign_in(username, password, code, via="console")
+    except SignInFailed:
+        return _login_form(SIGN_IN_FAILED, 401, secure)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        await agents.end_session(previous)
+    resp = _see_other(HOME_PATH)
+    _set_cookie(resp, SESSION_COOKIE, token, "/", secure)
+    _clear_cookie(resp, LOGIN_CSRF_COOKIE, LOGIN_PATH)
+    return resp
 
-    @app.get(HOME_PATH)
-    async def queue(request: Request) -> response.HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return _see_other(LOGIN_PATH)
-        status = _choice(request.args.get("status"), STATUSES)
-        priority = _choice(request.args.get("priority"), PRIORITIES)
-        tickets = await request.app.ctx.tickets.list(status, None, priority)
-        return _html(queue_page(session, [t.to_dict() for t in tickets], status, priority))
 
-    @app.get("/console/tickets/<ticket_id>")
-    async def ticket(request: Request, ticket_id: str) -> response.HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return _see_other(LOGIN_PATH)
-        try:
-            found = await read_ticket(request, session, ticket_id) if _TICKET_ID.match(ticket_id) else None
-        except NotFound:
-            found = None
-        except Unauthenticated:
-            return _see_other(LOGIN_PATH)
-        except ApiError as refused:
-            return _html(message_page(session, "Cannot open this ticket", refused.message), refused.status)
-        if found is None:
-            return _html(message_page(session, "No such ticket", f"There is no ticket {ticket_id}."), 404)
-        return _html(ticket_page(session, found))
+async def console_logout(request: Request) -> response.HTTPResponse:
+    session = await current_session(request)
+    if session is not None:
+        if not secrets.compare_digest(session.csrf_token, _form_field(request, "csrf")):
+            return _html(message_page(session, "Not signed out", "The page was stale; sign out again."), 403)
+        await services(request).agents.sign_out(request.cookies.get(SESSION_COOKIE, ""), session, via="console")
+    resp = _see_other(LOGIN_PATH)
+    _clear_cookie(resp, SESSION_COOKIE, "/")
+    return resp
 
-    @app.get("/console/incidents")
-    async def incidents(request: Request) -> response.HTTPResponse:
-        session = await current_session(request)
-        if session is None:
-            return _see_other(LOGIN_PATH)
-        if not session.can("incidents"):
-            return _html(message_page(session, "Not allowed", "Only supervisors can manage incidents."), 403)
-        return _html(incidents_page(session))
 
-    @app.get("/console/static/<name>")
-    async def asset(_request: Request, name: str) -> response.HTTPResponse:
-        if name not in ASSETS:
-            return _html(message_page(None, "Not found", "There is no such file."), 404)
-        return await response.file(STATIC / name)
+async def queue(request: Request) -> response.HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return _see_other(LOGIN_PATH)
+    status = _choice(request.args.get("status"), STATUSES)
+    priority = _choice(request.args.get("priority"), PRIORITIES)
+    tickets = await services(request).tickets.queue(status, None, priority)
+    return _html(queue_page(session, [t.to_dict() for t in tickets], status, priority))
+
+
+async def ticket(request: Request, ticket_id: str) -> response.HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return _see_other(LOGIN_PATH)
+    if not session.can("read"):
+        return _html(message_page(session, "Cannot open this ticket", f"The {session.role} role cannot do this."), 403)
+    try:
+        found = await services(request).tickets.read(session, ticket_id) if _TICKET_ID.match(ticket_id) else None
+    except NotFound:
+        found = None
+    if found is None:
+        return _html(message_page(session, "No such ticket", f"There is no ticket {ticket_id}."), 404)
+    return _html(ticket_page(session, found))
+
+
+async def incidents(request: Request) -> response.HTTPResponse:
+    session = await current_session(request)
+    if session is None:
+        return _see_other(LOGIN_PATH)
+    if not session.can("incidents"):
+        return _html(message_page(session, "Not allowed", "Only supervisors can manage incidents."), 403)
+    return _html(incidents_page(session))
+
+
+async def asset(_request: Request, name: str) -> response.HTTPResponse:
+    if name not in ASSETS:
+        return _html(message_page(None, "Not found", "There is no such file."), 404)
+    return await response.file(STATIC / name)
+
+
+ROUTES = [
+    Route("GET", LOGIN_PATH, login_form),
+    Route("POST", LOGIN_PATH, console_login),
+    Route("POST", "/console/logout", console_logout),
+    Route("GET", HOME_PATH, queue),
+    Route("GET", "/console/tickets/<ticket_id>", ticket),
+    Route("GET", "/console/incidents", incidents),
+    Route("GET", "/console/static/<name>", asset),
+]

@@ -1,53 +1,32 @@
-"""Agents: sign-in with password and their own TOTP (AGT-1), roles (AGT-2), idle sessions."""
+"""Agents in Redis: their records, sessions, failure counts and lockouts (AGT-1, AGT-2).
+
+The rules (roles, usernames, the password and TOTP check) are in ``domain/agents.py``; this
+module only stores and fetches."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Optional
 
-import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
 
+from recoverydesk.domain import passwords, totp
+from recoverydesk.domain.agents import (
+    LOCKOUT_SECONDS,
+    MAX_FAILURES,
+    SESSION_IDLE_SECONDS,
+    AgentCredentials,
+    AgentSession,
+    check_new_agent,
+    valid_username,
+)
 from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.errors import AgentNotCreated
 
-ROLES = ("agent", "security", "supervisor")
-PERMISSIONS = {
-    "agent": {"read", "claim", "message", "note", "handback", "tag"},
-    "security": {"read", "claim", "message", "note", "handback", "tag", "resolve"},
-    "supervisor": {"read", "claim", "message", "note", "handback", "tag", "resolve", "audit", "report", "incidents"},
-}
-SESSION_IDLE_SECONDS = 15 * 60
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_hasher = PasswordHasher()
-# Verifying against this keeps unknown usernames as slow as known ones.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-class AgentError(Exception):
-    """An agent cannot be created as asked."""
-
-
-class SignInFailed(Exception):
-    """Uniform: wrong username, password or code, or locked out."""
-
-
-@dataclass(frozen=True)
-class AgentSession:
-    username: str
-    role: str
-    csrf_token: str
-    expires_at: float
-
-    def can(self, permission: str) -> bool:
-        return permission in PERMISSIONS[self.role]
+# The operator's command line catches this name.
+AgentError = AgentNotCreated
 
 
 def _key(*parts: str) -> str:
@@ -58,74 +37,76 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _context(username: str) -> str:
+    return f"agent:{username}"
+
+
 class AgentDirectory:
     def __init__(self, redis: Redis, box: SecretBox, idle_seconds: int = SESSION_IDLE_SECONDS) -> None:
         self._redis = redis
         self._box = box
-        self._idle = idle_seconds
+        self.idle_seconds = idle_seconds
 
     async def add(self, username: str, password: str, role: str) -> str:
         """Creates the agent and returns their TOTP secret, to be shown once."""
-        if not _USERNAME.match(username):
-            raise AgentError("The username must be 2-64 lowercase letters, digits, dots, dashes or underscores.")
-        if role not in ROLES:
-            raise AgentError(f"The role must be one of: {', '.join(ROLES)}.")
-        if len(password) < 15:
-            raise AgentError("An agent password must be at least 15 characters.")
-        seed = pyotp.random_base32()
+        check_new_agent(username, password, role)
+        seed = totp.new_seed()
         created = await self._redis.hsetnx(_key("agent", username), "role", role)
         if not created:
-            raise AgentError(f"An agent named {username} already exists.")
+            raise AgentNotCreated(f"An agent named {username} already exists.")
         await self._redis.hset(
             _key("agent", username),
             mapping={
-                "password_hash": _hasher.hash(password),
-                "totp_seed": self._box.seal(seed, f"agent:{username}"),
+                "password_hash": passwords.hash_password(password),
+                "totp_seed": self._box.seal(seed, _context(username)),
                 "last_totp_step": "-1",
             },
         )
         return seed
 
-    async def sign_in(
-        self, username: str, password: str, code: str, now: Optional[float] = None
-    ) -> tuple[str, AgentSession]:
-        now = time.time() if now is None else now
-        record = await self._redis.hgetall(_key("agent", username)) if _USERNAME.match(username) else {}
-        record = {k.decode(): v.decode() for k, v in record.items()}
-        locked = await self._redis.exists(_key("lock", username))
-        try:
-            _hasher.verify(record.get("password_hash", _DUMMY_HASH), password)
-            password_ok = bool(record)
-        except (VerificationError, InvalidHashError):
-            password_ok = False
-        if not password_ok or locked or not await self._accept_totp(username, record, code, now):
-            await self._count_failure(username)
-            raise SignInFailed()
-        await self._redis.delete(_key("failures", username))
-        token = secrets.token_urlsafe(32)
-        session = AgentSession(username, record["role"], secrets.token_urlsafe(24), now + self._idle)
-        await self._redis.set(
-            _key("session", _digest(token)), f"{session.username}\n{session.role}\n{session.csrf_token}", ex=self._idle
+    async def credentials(self, username: str) -> tuple[Optional[AgentCredentials], bool]:
+        """The agent's stored credentials (None if unknown) and whether they are locked out."""
+        if not valid_username(username):
+            return None, bool(await self._redis.exists(_key("lock", username)))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(_key("agent", username))
+        pipe.exists(_key("lock", username))
+        raw, locked = await pipe.execute()
+        record = {k.decode(): v.decode() for k, v in raw.items()}
+        if not {"role", "password_hash", "totp_seed"} <= record.keys():
+            return None, bool(locked)
+        return (
+            AgentCredentials(
+                role=record["role"],
+                password_hash=record["password_hash"],
+                totp_seed=self._box.open(record["totp_seed"], _context(username)),
+                last_totp_step=int(record.get("last_totp_step", "-1")),
+            ),
+            bool(locked),
         )
-        return token, session
 
-    async def _accept_totp(self, username: str, record: dict, code: str, now: float) -> bool:
-        if not record or not re.fullmatch(r"[0-9]{6}", code or ""):
-            return False
-        seed = self._box.open(record["totp_seed"], f"agent:{username}")
-        totp = pyotp.TOTP(seed)
-        step = int(now // 30)
-        for candidate in (step - 1, step, step + 1):
-            if secrets.compare_digest(totp.at(candidate * 30), code):
-                # Replay-safe: only a step newer than the last accepted one, set atomically.
-                return bool(await self._redis.eval(_ADVANCE_STEP, 1, _key("agent", username), candidate))
-        return False
+    async def advance_totp_step(self, username: str, step: int) -> bool:
+        """Replay-safe: only a step newer than the last accepted one is taken, set atomically."""
+        return bool(await self._redis.eval(_ADVANCE_STEP, 1, _key("agent", username), step))
 
-    async def _count_failure(self, username: str) -> None:
+    async def count_failure(self, username: str) -> None:
         failures = await self._redis.incr(_key("failures", username))
         await self._redis.expire(_key("failures", username), LOCKOUT_SECONDS)
         if failures >= MAX_FAILURES:
             await self._redis.set(_key("lock", username), "1", ex=LOCKOUT_SECONDS)
+
+    async def clear_failures(self, username: str) -> None:
+        await self._redis.delete(_key("failures", username))
+
+    async def open_session(self, username: str, role: str, now: float) -> tuple[str, AgentSession]:
+        token = secrets.token_urlsafe(32)
+        session = AgentSession(username, role, secrets.token_urlsafe(24), now + self.idle_seconds)
+        await self._redis.set(
+            _key("session", _digest(token)),
+            f"{session.username}\n{session.role}\n{session.csrf_token}",
+            ex=self.idle_seconds,
+        )
+        return token, session
 
     async def session(self, token: str) -> Optional[AgentSession]:
         """The live session for a token, sliding its idle expiry forward."""
@@ -134,12 +115,12 @@ class AgentDirectory:
         key = _key("session", _digest(token))
         pipe = self._redis.pipeline(transaction=False)
         pipe.get(key)
-        pipe.expire(key, self._idle)
+        pipe.expire(key, self.idle_seconds)
         raw, _ = await pipe.execute()
         if not raw:
             return None
         username, role, csrf = raw.decode().split("\n")
-        return AgentSession(username, role, csrf, time.time() + self._idle)
+        return AgentSession(username, role, csrf, time.time() + self.idle_seconds)
 
     async def sign_out(self, token: str) -> None:
         await self._redis.delete(_key("session", _digest(token)))

@@ -1,42 +1,49 @@
-"""One exception type per failure an HTTP caller can act on; each maps to a status and a code."""
+"""One exception type per failure a caller handles, named in the domain's words.
+
+The domain knows nothing of HTTP: the helpdesk's web layer (``helpdesk_plugin/web/errors.py``)
+maps each type to its status and error code. ``message`` is a sentence for the person asking."""
 
 from __future__ import annotations
 
 
-class ApiError(Exception):
-    status = 400
-    code = "bad_request"
+class DomainError(Exception):
+    """The base of every failure the core reports to a face."""
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
 
 
-class InvalidRequest(ApiError):
-    status, code = 400, "invalid_request"
+class InvalidRequest(DomainError):
+    """What was asked breaks a rule (a missing field, a bad tag, an unknown choice)."""
 
 
-class Unauthenticated(ApiError):
-    status, code = 401, "unauthenticated"
+class Unauthenticated(DomainError):
+    """The caller did not prove who they are (no session, a bad signature)."""
 
 
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
+class SignInFailed(Unauthenticated):
+    """Uniform on purpose: a wrong username, password or code, or a locked-out agent, read the same."""
+
+    def __init__(self, message: str = "Wrong username, password or code.") -> None:
+        super().__init__(message)
 
 
-class NotFound(ApiError):
-    status, code = 404, "not_found"
+class NotPermitted(DomainError):
+    """The caller is known but their role does not allow this."""
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
+class NotFound(DomainError):
+    """No ticket, incident or contact by that id."""
 
 
-class TooManyRequests(ApiError):
-    status, code = 429, "too_many_requests"
+class Conflict(DomainError):
+    """The thing exists but its state refuses the change (held by another agent, already closed)."""
 
 
-class ServiceUnavailable(ApiError):
-    status, code = 503, "unavailable"
+class ConversationUnreachable(DomainError):
+    """The live conversation could not be changed now (Rasa down or refusing); trying again may work."""
+
+
+class AgentNotCreated(DomainError):
+    """An agent cannot be created as asked (bad username, role or password, or the name is taken)."""

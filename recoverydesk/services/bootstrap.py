@@ -7,7 +7,7 @@ action classes without arguments, so they reach it through ``current()``; tests 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from redis.asyncio import Redis
@@ -109,3 +109,99 @@ def use(services: Services) -> None:
 
 
 # --- the helpdesk plugin (helpdesk_plugin/) ---
+# Imported here so that each face's section stays its own.
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import logging  # noqa: E402
+
+from recoverydesk.adapters.account_store import AccountStore  # noqa: E402
+from recoverydesk.adapters.agent_store import AgentDirectory  # noqa: E402
+from recoverydesk.adapters.audit_log import AuditLog  # noqa: E402
+from recoverydesk.adapters.contact_log import ContactLog  # noqa: E402
+from recoverydesk.adapters.incident_store import IncidentStore  # noqa: E402
+from recoverydesk.adapters.live_feed import LiveFeed  # noqa: E402
+from recoverydesk.adapters.metrics import Metrics  # noqa: E402
+from recoverydesk.adapters.rasa_client import RasaConversations  # noqa: E402
+from recoverydesk.adapters.ticket_store import TicketStore  # noqa: E402
+from recoverydesk.services.agents import AgentAccess  # noqa: E402
+from recoverydesk.services.alert_monitor import AlertLedger, AlertMonitor  # noqa: E402
+from recoverydesk.services.daily_report import DailyReports  # noqa: E402
+from recoverydesk.services.handoff import Handoff  # noqa: E402
+from recoverydesk.services.incidents import IncidentDesk  # noqa: E402
+from recoverydesk.services.tickets import TicketDesk  # noqa: E402
+
+log = logging.getLogger("recoverydesk.helpdesk")
+
+
+@dataclass
+class HelpdeskServices:
+    """Everything the helpdesk plugin's routes call, built once per plugin process."""
+
+    settings: Settings
+    redis: Redis
+    metrics: Metrics
+    agents: AgentAccess
+    tickets: TicketDesk
+    handoff: Handoff
+    incidents: IncidentDesk
+    reports: DailyReports
+    alerts: AlertMonitor
+    mail: MailOutbox
+    conversations: RasaConversations
+    feed: LiveFeed
+    _alert_task: Optional["asyncio.Future[None]"] = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, settings: Settings, redis: Optional[Redis] = None) -> "HelpdeskServices":
+        """``redis`` lets a test share its client; otherwise one is made from the settings."""
+        client = redis or redis_for(settings)
+        box = SecretBox(settings.secret_key)
+        tickets, audit = TicketStore(client), AuditLog(client)
+        metrics = Metrics(client)
+        feed = LiveFeed(client)
+        conversations = RasaConversations(settings.rasa_url, settings.rasa_token)
+        mailer = mailer_for(settings)
+        mail = MailOutbox(client, box, mailer)
+        return cls(
+            settings=settings,
+            redis=client,
+            metrics=metrics,
+            agents=AgentAccess(AgentDirectory(client, box), audit),
+            tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets")),
+            handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics),
+            incidents=IncidentDesk(IncidentStore(client), tickets, ContactLog(client), audit, conversations),
+            reports=DailyReports(tickets, audit, ContactLog(client), AlertLedger(client)),
+            alerts=AlertMonitor(client, mailer, settings.oncall_email, settings.helpdesk_url),
+            mail=mail,
+            conversations=conversations,
+            feed=feed,
+        )
+
+    async def start(self) -> None:
+        """The mail outbox's worker and the alert monitor run while the plugin serves."""
+        self.mail.worker.start()
+        interval = max(1, self.settings.alert_interval_seconds)
+        self._alert_task = asyncio.ensure_future(self.alerts.run(interval))
+
+    async def stop_alerts(self) -> None:
+        if self._alert_task is not None:
+            self._alert_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._alert_task
+            self._alert_task = None
+
+    async def stop(self) -> None:
+        await self.stop_alerts()
+        await self.mail.worker.stop()
+        await self.metrics.flush()
+        await self.conversations.close()
+        await self.redis.close()
+
+    async def ready(self) -> bool:
+        """Whether Redis answers: without it the plugin can do nothing useful."""
+        try:
+            await self.feed.ping()
+        except Exception as exc:  # any Redis failure means not ready
+            log.warning("helpdesk.not_ready", extra={"kind": type(exc).__name__})
+            return False
+        return True

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.contact_log import ContactLog
 from recoverydesk.adapters.ticket_store import TicketStore
+from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.reports import TicketFacts, daily_report, day_window
 from recoverydesk.domain.tickets import Ticket, utc_now
 from recoverydesk.services.alert_monitor import AlertLedger, alert_facts
@@ -44,16 +45,36 @@ def ticket_facts(ticket: Ticket, audit: list[dict[str, Any]]) -> TicketFacts:
     )
 
 
+class DailyReports:
+    """The day's report from the stores, and an agent's reading of it (audited)."""
+
+    def __init__(self, tickets: TicketStore, audit: AuditLog, contacts: ContactLog, ledger: AlertLedger) -> None:
+        self._tickets = tickets
+        self._audit = audit
+        self._contacts = contacts
+        self._ledger = ledger
+
+    async def for_day(self, day: date, now: Optional[datetime] = None) -> dict[str, Any]:
+        now = now or utc_now()
+        start, end = day_window(day)
+        contacts = await self._contacts.started_between(start.timestamp(), end.timestamp())
+        created = await self._tickets.created_between((start - BACKLOG_LOOKBACK).timestamp(), end.timestamp())
+        tickets = {t.id: t for t in created}
+        for ticket in await self._tickets.list(limit=1_000_000):
+            tickets.setdefault(ticket.id, ticket)
+        ordered = sorted(tickets.values(), key=lambda t: t.id)
+        trails = await asyncio.gather(*(self._audit.for_ticket(t.id) for t in ordered))
+        facts = [ticket_facts(t, trail) for t, trail in zip(ordered, trails, strict=True)]
+        alerts = [alert_facts(e) for e in await self._ledger.sent_between(start.timestamp(), end.timestamp())]
+        return daily_report(day, now, contacts, facts, alerts)
+
+    async def read(self, agent: AgentSession, day: date, now: datetime, **audit_detail: str) -> dict[str, Any]:
+        report = await self.for_day(day, now)
+        await self._audit.record("report.read", agent.username, day=day.isoformat(), **audit_detail)
+        return report
+
+
 async def load_daily_report(redis: Redis, day: date, now: Optional[datetime] = None) -> dict[str, Any]:
-    now = now or utc_now()
-    start, end = day_window(day)
-    store, audit = TicketStore(redis), AuditLog(redis)
-    contacts = await ContactLog(redis).started_between(start.timestamp(), end.timestamp())
-    tickets = {t.id: t for t in await store.created_between((start - BACKLOG_LOOKBACK).timestamp(), end.timestamp())}
-    for ticket in await store.list(limit=1_000_000):
-        tickets.setdefault(ticket.id, ticket)
-    ordered = sorted(tickets.values(), key=lambda t: t.id)
-    trails = await asyncio.gather(*(audit.for_ticket(t.id) for t in ordered))
-    facts = [ticket_facts(t, trail) for t, trail in zip(ordered, trails, strict=True)]
-    alerts = [alert_facts(e) for e in await AlertLedger(redis).sent_between(start.timestamp(), end.timestamp())]
-    return daily_report(day, now, contacts, facts, alerts)
+    """For the operator's command line, which holds only a Redis client."""
+    reports = DailyReports(TicketStore(redis), AuditLog(redis), ContactLog(redis), AlertLedger(redis))
+    return await reports.for_day(day, now)

@@ -1,0 +1,150 @@
+"""Tickets for the helpdesk: intake of a ticket the action server signed, the queue, one ticket
+with the live lines said since its intake, its audit trail, and the changes agents watch."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from typing import Any, Optional
+
+from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.live_feed import CHANGES_STREAM, LiveFeed, field_text, line_from_stream
+from recoverydesk.adapters.metrics import Metrics
+from recoverydesk.adapters.ticket_store import TicketNumberTaken, TicketStore
+from recoverydesk.domain.agents import AgentSession
+from recoverydesk.domain.conversation import conversation_stream
+from recoverydesk.domain.errors import Conflict, InvalidRequest, NotFound, Unauthenticated
+from recoverydesk.domain.signing import SignatureError, verify
+from recoverydesk.domain.tickets import MAX_TRANSCRIPT, PRIORITIES, STATUSES, Ticket, new_ticket, utc_now
+
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
+_TICKET_ID = re.compile(r"^RD-[0-9]{6,12}$")
+KEEPALIVE_MS = 15_000
+Event = Optional[tuple[str, Any]]  # (kind, data) or None when nothing happened for a while
+
+
+class Intake:
+    """What the intake answers: ``created`` and the stored ticket's JSON, or only its id for a repeat
+    whose ticket is no longer stored."""
+
+    def __init__(self, created: bool, ticket_id: str, stored: str) -> None:
+        self.created = created
+        self.ticket_id = ticket_id
+        self.stored = stored
+
+
+class TicketDesk:
+    def __init__(
+        self, tickets: TicketStore, audit: AuditLog, feed: LiveFeed, metrics: Metrics, signing_key: bytes
+    ) -> None:
+        self._tickets = tickets
+        self._audit = audit
+        self._feed = feed
+        self._metrics = metrics
+        self._signing_key = signing_key
+
+    async def intake(self, headers: Mapping[str, str], body: bytes, payload_of: Callable[[], dict[str, Any]]) -> Intake:
+        """Files the ticket the action server signed, once per Idempotency-Key.
+
+        ``payload_of`` parses the body once the signature holds (the face owns its JSON errors)."""
+        try:
+            verify(self._signing_key, headers, body)
+        except SignatureError as exc:
+            raise Unauthenticated(str(exc)) from None
+        idempotency_key = headers.get("idempotency-key", "")
+        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidRequest("An Idempotency-Key header of 8-200 safe characters is required.")
+        payload = payload_of()
+        if payload.get("idempotency_key", idempotency_key) != idempotency_key:
+            raise Unauthenticated("The signed request was made for another Idempotency-Key.")
+        reserved = payload.get("id")  # the number the action server already gave the customer
+        if reserved is not None and not (isinstance(reserved, str) and _TICKET_ID.match(reserved)):
+            raise InvalidRequest("'id' must be a ticket number like RD-000123.")
+        ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
+        try:
+            created, ticket_id, stored = await self._tickets.intake(
+                ticket, idempotency_key, time.time(), reserved_id=reserved, priority=ticket.priority
+            )
+        except TicketNumberTaken:
+            raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None
+        if created:
+            self._metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
+        return Intake(created, ticket_id, stored)
+
+    async def queue(self, status: Optional[str], queue: Optional[str], priority: Optional[str]) -> list[Ticket]:
+        if status is not None and status not in STATUSES:
+            raise InvalidRequest(f"'status' must be one of: {', '.join(STATUSES)}.")
+        if priority is not None and priority not in PRIORITIES:
+            raise InvalidRequest(f"'priority' must be one of: {', '.join(PRIORITIES)}.")
+        return await self._tickets.list(status, queue, priority)
+
+    async def get(self, ticket_id: str) -> Ticket:
+        ticket = await self._tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound(f"No ticket {ticket_id}.")
+        return ticket
+
+    async def read(self, agent: AgentSession, ticket_id: str) -> dict[str, Any]:
+        """One ticket as an agent sees it, with its live lines; the reading is audited."""
+        ticket = await self.get(ticket_id)
+        await self._audit.record("ticket.read", agent.username, ticket.id)
+        return await self.view(ticket)
+
+    async def audit_trail(self, agent: AgentSession, ticket_id: str) -> list[dict[str, Any]]:
+        await self.get(ticket_id)
+        entries = await self._audit.for_ticket(ticket_id)
+        await self._audit.record("audit.read", agent.username, ticket_id)
+        return entries
+
+    async def notes(self, ticket_id: str) -> list[dict[str, str]]:
+        await self.get(ticket_id)
+        return await self._tickets.notes(ticket_id)
+
+    async def view(self, ticket: Ticket) -> dict[str, Any]:
+        """The ticket with what was said since its intake transcript ends."""
+        view = ticket.to_dict()
+        view["transcript"] += [
+            {"role": ln["role"], "text": ln["text"], "at": ln["at"]} for ln in await self.live_lines(ticket)
+        ]
+        return view
+
+    async def live_lines(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """What was said after the intake transcript ends, from the conversation's stream."""
+        last = ticket.transcript[-1]["at"] if ticket.transcript and ticket.transcript[-1]["at"] else ticket.created_at
+        since = datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp()
+        lines = await self._feed.lines(ticket.conversation_id)
+        # The intake transcript holds whole seconds: skip what it already has from its last second.
+        held = {(line["role"], line["text"]) for line in ticket.transcript if line["at"] == last}
+        fresh = [
+            line
+            for line in lines
+            if line["ts"] >= since + 1 or (line["ts"] >= since and (line["role"], line["text"]) not in held)
+        ]
+        return fresh[-MAX_TRANSCRIPT:]
+
+    async def watch_ticket(self, ticket: Ticket) -> AsyncIterator[Event]:
+        """("message", line) for each new line, ("ticket", view) after each change, None while quiet."""
+        lines = conversation_stream(ticket.conversation_id)
+        cursor = {lines: "$", CHANGES_STREAM: "$"}
+        while True:
+            entries = await self._feed.wait(cursor, KEEPALIVE_MS)
+            if not entries:
+                yield None
+            for stream, _entry_id, fields in entries:
+                if stream == lines:
+                    line = line_from_stream(fields)
+                    yield "message", {k: line[k] for k in ("role", "text", "at")}
+                elif field_text(fields, "ticket_id") == ticket.id:
+                    yield "ticket", await self.view(await self.get(ticket.id))
+
+    async def watch_queue(self) -> AsyncIterator[Event]:
+        """("queue", {"id": ...}) for each changed ticket, None while quiet."""
+        cursor = {CHANGES_STREAM: "$"}
+        while True:
+            entries = await self._feed.wait(cursor, KEEPALIVE_MS)
+            if not entries:
+                yield None
+            for _stream, _entry_id, fields in entries:
+                yield "queue", {"id": field_text(fields, "ticket_id")}
