@@ -16,19 +16,19 @@ from tests.unit.actions.conftest import Answers, Fakes, run, tracker
 
 
 async def test_triage_sets_category_priority_step_and_tags_and_clears_the_evidence(fakes: Fakes) -> None:
-    fakes.escalation.triage = Answers(Triage("account_takeover", "high", "ask_evidence", ["need:regain_access"]))
+    fakes.escalation.triage = Answers(Triage("unrecognized_login", "high", "ask_evidence", ["need:password_reset"]))
     done = await run(
         ActionTriageReport(),
-        tracker("someone logged in from Lagos", intent="report_account_takeover", slots={"money_moved": True}),
+        tracker("someone logged in from Lagos", intent="report_unrecognized_login", slots={"money_moved": True}),
     )
     (conversation,) = fakes.escalation.triage.calls[0]
-    assert (conversation.intent, conversation.text) == ("report_account_takeover", "someone logged in from Lagos")
+    assert (conversation.intent, conversation.text) == ("report_unrecognized_login", "someone logged in from Lagos")
     assert done.messages == []
     assert done.events == [
-        SlotSet("triage_category", "account_takeover"),
+        SlotSet("triage_category", "unrecognized_login"),
         SlotSet("triage_priority", "high"),
         SlotSet("triage_next", "ask_evidence"),
-        SlotSet("conversation_tags", ["need:regain_access"]),
+        SlotSet("conversation_tags", ["need:password_reset"]),
         SlotSet("money_moved", None),
         SlotSet("access_ongoing", None),
         SlotSet("contacts_changed", None),
@@ -37,19 +37,19 @@ async def test_triage_sets_category_priority_step_and_tags_and_clears_the_eviden
 
 async def test_assess_evidence_sets_the_raised_priority_and_the_next_step(fakes: Fakes) -> None:
     fakes.escalation.assess = Answers(Assessment("urgent", "escalate")).sync
-    done = await run(ActionAssessEvidence(), tracker(slots={"triage_category": "account_takeover"}))
+    done = await run(ActionAssessEvidence(), tracker(slots={"triage_category": "unrecognized_login"}))
     assert done.events == [SlotSet("triage_priority", "urgent"), SlotSet("triage_next", "escalate")]
     assert done.messages == []
 
 
 async def test_create_ticket_says_the_ticket_number_when_the_helpdesk_has_it(fakes: Fakes) -> None:
-    fakes.escalation.file_ticket = Answers(TicketFiling(Filing.CREATED, "RD-000042", "account_takeover", "urgent"))
-    done = await run(ActionCreateTicket(), tracker(slots={"triage_category": "account_takeover"}))
+    fakes.escalation.file_ticket = Answers(TicketFiling(Filing.CREATED, "RD-000042", "unrecognized_login", "urgent"))
+    done = await run(ActionCreateTicket(), tracker(slots={"triage_category": "unrecognized_login"}))
     assert done.responses == ["utter_ticket_created"]
     assert done.said("utter_ticket_created")["ticket_id"] == "RD-000042"
     assert done.events == [
         SlotSet("ticket_id", "RD-000042"),
-        SlotSet("triage_category", "account_takeover"),
+        SlotSet("triage_category", "unrecognized_login"),
         SlotSet("triage_priority", "urgent"),
     ]
 
