@@ -94,9 +94,7 @@ async def test_step_up_for_a_password_reset_says_strong_for_password(fakes: Fake
 
 
 async def test_step_up_with_a_recovery_code_says_how_many_are_left(fakes: Fakes) -> None:
-    fakes.two_factor.step_up = Answers(
-        FactorChecking(FactorCheck.STRONG, purpose="enrollment", recovery_codes_left=9)
-    )
+    fakes.two_factor.step_up = Answers(FactorChecking(FactorCheck.STRONG, purpose="enrollment", recovery_codes_left=9))
     done = await run(ActionVerifySecondFactor(), tracker("[recovery code]"))
     assert done.responses == ["utter_never_share_codes", "utter_recovery_code_used"]
     assert done.said("utter_recovery_code_used")["left"] == "9"

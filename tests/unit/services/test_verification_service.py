@@ -314,7 +314,7 @@ async def test_the_right_code_verifies_the_conversation_and_records_the_contact(
     assert checking.result is Checking.ACCEPTED
     assert desk.verifications.granted["c-1"] == Verification("acc-ana", "basic", ["email_code"])
     assert desk.failures.counts == {}
-    (contact, _), = desk.contacts.saved
+    ((contact, _),) = desk.contacts.saved
     assert (contact.conversation_id, contact.verification) == ("c-1", "basic")
 
 
