@@ -1,27 +1,18 @@
-"""Actions that triage the report, gather evidence and hand the case to the security team."""
+"""Actions that triage the report, gather evidence and hand the case to the security team:
+each asks ``EscalationService`` and says its outcome."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.crisis import active_incident, record_contact, with_incident
-from recoverydesk.adapters.traffic_limits import OverLimit
-from recoverydesk.domain.conversation import escalation_key, transcript
-from recoverydesk.domain.needs import LANGUAGE, needs_for, needs_in
-from recoverydesk.domain.triage import Evidence, category_for_intent, next_step, priority_for, summary
+from actions.conversation import conversation_of
 from recoverydesk.services import bootstrap as services
-from recoverydesk.services.notices import support_phone
-
-EVIDENCE_SLOTS = ("money_moved", "access_ongoing", "contacts_changed")
-
-
-def evidence_from(tracker: Tracker) -> Evidence:
-    return Evidence(*(tracker.get_slot(name) for name in EVIDENCE_SLOTS))
+from recoverydesk.services.escalation import EVIDENCE_SLOTS, Filing
 
 
 class ActionTriageReport(Action):
@@ -31,20 +22,12 @@ class ActionTriageReport(Action):
         return "action_triage_report"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        category = category_for_intent(tracker.latest_message.get("intent", {}).get("name")) or "other"
-        priority = priority_for(category)
-        needs = needs_for(category, tracker.latest_message.get("text"))
-        incident = await active_incident()
-        tags = with_incident((tracker.get_slot("conversation_tags") or []) + needs, incident, category)
-        step = next_step(category, priority, evidence_asked=False)
-        if step == "breach_answer" and incident is not None:
-            step = "incident_answer"
-        await record_contact(tracker, category, priority, tags)
+        triage = await services.current().escalation.triage(conversation_of(tracker))
         return [
-            SlotSet("triage_category", category),
-            SlotSet("triage_priority", priority),
-            SlotSet("triage_next", step),
-            SlotSet("conversation_tags", tags),
+            SlotSet("triage_category", triage.category),
+            SlotSet("triage_priority", triage.priority),
+            SlotSet("triage_next", triage.next_step),
+            SlotSet("conversation_tags", triage.tags),
             *(SlotSet(name, None) for name in EVIDENCE_SLOTS),
         ]
 
@@ -56,19 +39,11 @@ class ActionAssessEvidence(Action):
         return "action_assess_evidence"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        category = tracker.get_slot("triage_category") or "other"
-        priority = priority_for(category, evidence_from(tracker))
+        assessment = services.current().escalation.assess(conversation_of(tracker))
         return [
-            SlotSet("triage_priority", priority),
-            SlotSet("triage_next", next_step(category, priority, evidence_asked=True)),
+            SlotSet("triage_priority", assessment.priority),
+            SlotSet("triage_next", assessment.next_step),
         ]
-
-
-def _second_factor_trouble(tracker: Tracker) -> bool:
-    return (
-        tracker.latest_message.get("intent", {}).get("name") == "report_lost_device"
-        or tracker.get_slot("factor_step") == "offer_person"
-    )
 
 
 class ActionCreateTicket(Action):
@@ -76,61 +51,24 @@ class ActionCreateTicket(Action):
         return "action_create_ticket"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        category = tracker.get_slot("triage_category") or "other"
-        priority = tracker.get_slot("triage_priority") or priority_for(category)
-        channel = tracker.get_latest_input_channel() or "webchat"
-        tags = with_incident(tracker.get_slot("conversation_tags") or [], await active_incident())
-        tags = sorted(set(tags + [f"channel:{channel}", f"lang:{LANGUAGE}"]))
-        if _second_factor_trouble(tracker):  # a lost phone or failed codes: the authenticator needs resetting
-            tags = sorted(set(tags + ["need:mfa_reset"]))
-        if not needs_in(tags):  # asked for a person before saying what happened
-            tags = sorted(set(tags + needs_for(category)))
-        s = services.current()
-        verified = await s.verification.get(tracker.sender_id)
-        account = await s.directory.store.get(verified.account_ref) if verified.account_ref else None
-        taken = []
-        if tracker.get_slot("sessions_revoked") is not None:
-            taken.append(f"Signed out {int(tracker.get_slot('sessions_revoked'))} other sessions")
-        payload = {
-            "category": category,
-            "priority": priority,
-            "channel": channel,
-            "conversation_id": tracker.sender_id,
-            "customer": {
-                "account_ref": account.ref if account else "",
-                "display_name_masked": account.display_name_masked() if account else "",
-                "verification": verified.for_ticket(),
-            },
-            "summary": summary(category, evidence_from(tracker)),
-            "tags": sorted(set(tags + [f"verified:{verified.level}"])),
-            "reported_activity": tracker.get_slot("reported_activity") or [],
-            "suspicious_ips": tracker.get_slot("suspicious_ips") or [],
-            "actions_taken": taken,
-            "transcript": transcript(tracker.events),
-        }
-        key = escalation_key(tracker.sender_id, tracker.events)
-        if await s.tickets.outbox.state(key) is None:  # a retried action is not a new escalation
-            try:
-                await s.limits.take("tickets", tracker.sender_id)
-            except OverLimit as limited:
-                dispatcher.utter_message(
-                    response=f"utter_too_many_tickets_{limited.scope}",
-                    minutes=str(limited.minutes),
-                    support_phone=support_phone(),
-                )
-                return []
-        escalation = await s.tickets.escalate(key, payload)
-        if escalation.delivered:
-            dispatcher.utter_message(response="utter_ticket_created", ticket_id=escalation.ticket_id)
+        filing = await services.current().escalation.file_ticket(conversation_of(tracker))
+        if filing.result is Filing.TOO_MANY:
+            dispatcher.utter_message(
+                response=f"utter_too_many_tickets_{filing.scope}",
+                minutes=filing.minutes,
+                support_phone=filing.support_phone,
+            )
+            return []
+        if filing.result is Filing.CREATED:
+            dispatcher.utter_message(response="utter_ticket_created", ticket_id=filing.ticket_id)
         else:  # the plugin is down or slow: the ticket waits in the outbox under this number
             dispatcher.utter_message(
-                response="utter_ticket_queued", ticket_id=escalation.ticket_id, support_phone=support_phone()
+                response="utter_ticket_queued", ticket_id=filing.ticket_id, support_phone=filing.support_phone
             )
-        await record_contact(tracker, category, priority, tags, ticket_id=escalation.ticket_id)
         return [
-            SlotSet("ticket_id", escalation.ticket_id),
-            SlotSet("triage_category", category),
-            SlotSet("triage_priority", priority),
+            SlotSet("ticket_id", filing.ticket_id),
+            SlotSet("triage_category", filing.category),
+            SlotSet("triage_priority", filing.priority),
         ]
 
 
@@ -141,14 +79,7 @@ class ActionCountMisunderstanding(Action):
         return "action_count_misunderstanding"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        in_a_row = 0
-        for event in reversed(tracker.events):
-            if event.get("event") != "user":
-                continue
-            if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
-                break
-            in_a_row += 1
-        return [SlotSet("misunderstood", "twice" if in_a_row >= 2 else "once")]
+        return [SlotSet("misunderstood", services.current().escalation.misunderstood(conversation_of(tracker)))]
 
 
 class ActionCloseConversation(Action):
@@ -158,12 +89,10 @@ class ActionCloseConversation(Action):
         return "action_close_conversation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        ticket_id: Optional[str] = tracker.get_slot("ticket_id")
-        if ticket_id:
-            dispatcher.utter_message(response="utter_summary_ticket", ticket_id=ticket_id)
-        elif tracker.get_slot("triage_category"):
+        closing = await services.current().escalation.close(conversation_of(tracker))
+        if closing.ticket_id:
+            dispatcher.utter_message(response="utter_summary_ticket", ticket_id=closing.ticket_id)
+        elif closing.triaged:
             dispatcher.utter_message(response="utter_summary_no_ticket")
         dispatcher.utter_message(response="utter_safety_tips")
-        if tracker.get_slot("triage_category"):
-            await record_contact(tracker, closed=True)
         return []

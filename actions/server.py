@@ -81,7 +81,7 @@ def build_app() -> Sanic:
     @app.get("/ready")
     async def ready(_request: Request) -> response.HTTPResponse:
         try:
-            await services.current().redis.ping()
+            await services.current().ping()
         except (RedisError, OSError) as exc:
             log.warning("actions.not_ready", extra={"kind": type(exc).__name__})
             return response.json({"status": "unavailable", "redis": False}, status=503)
@@ -89,15 +89,13 @@ def build_app() -> Sanic:
 
     @app.after_server_start
     async def start_workers(_app: Sanic, _loop: Any) -> None:
-        current = services.current()
-        current.mail.worker.start()
-        current.tickets.worker.start()
+        for worker in services.current().workers:
+            worker.start()
 
     @app.before_server_stop
     async def stop_workers(_app: Sanic, _loop: Any) -> None:
-        current = services.current()
-        await current.mail.worker.stop()
-        await current.tickets.worker.stop()
+        for worker in services.current().workers:
+            await worker.stop()
 
     return app
 

@@ -14,11 +14,14 @@ from redis.asyncio import Redis
 
 from recoverydesk import settings as settings_module
 from recoverydesk.adapters.code_inbox import CodeInbox
+from recoverydesk.adapters.contact_log import ContactLog
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
+from recoverydesk.adapters.incident_store import IncidentStore
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
+from recoverydesk.adapters.outbox import OutboxWorker
 from recoverydesk.adapters.rate_limits import FailureCounter, SendingLimit
 from recoverydesk.adapters.redis_client import connect
 from recoverydesk.adapters.secure_links import SecureLinks
@@ -28,6 +31,11 @@ from recoverydesk.adapters.traffic_limits import TrafficLimits
 from recoverydesk.adapters.verification_store import VerificationStore
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.signing import derive_key
+from recoverydesk.services.crisis import CrisisService
+from recoverydesk.services.escalation import EscalationService, TicketsThroughOutbox
+from recoverydesk.services.notices import support_phone
+from recoverydesk.services.two_factor import TwoFactorService
+from recoverydesk.services.verification import Background, VerificationService
 from recoverydesk.settings import Settings
 
 
@@ -47,46 +55,78 @@ def mailer_for(settings: Settings) -> Mailer:
 
 @dataclass
 class Services:
-    settings: Settings
-    redis: Redis
-    helpdesk: HelpdeskClient
-    directory: AccountDirectory
-    codes: OneTimeCodes
-    failures: FailureCounter
-    sends_per_account: SendingLimit
-    sends_per_conversation: SendingLimit
-    verification: VerificationStore
-    inbox: CodeInbox
-    links: SecureLinks
-    mailer: Mailer
-    mail: MailOutbox
-    tickets: TicketOutbox
-    limits: TrafficLimits
-    totp: TotpStore
+    """What the action server runs: the use cases its actions call, and for the server itself its
+    Redis (readiness) and the outbox workers (mail, tickets). Tests install fakes with ``use``."""
+
+    verification: VerificationService
+    two_factor: TwoFactorService
+    escalation: EscalationService
+    crisis: CrisisService
+    redis: Optional[Redis] = None
+    workers: tuple[OutboxWorker, ...] = ()
+
+    async def ping(self) -> None:
+        """Raises ``ConnectionError`` (or a ``RedisError``) when Redis does not answer."""
+        if self.redis is None:
+            raise ConnectionError("The action server has no Redis.")
+        await self.redis.ping()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Services":
         redis = redis_for(settings)
         box = SecretBox(settings.secret_key)
-        mailer = mailer_for(settings)
         helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
+        directory = AccountDirectory(redis, box)
+        verifications = VerificationStore(redis)
+        failures = FailureCounter(redis)
+        inbox = CodeInbox(redis, box)
+        links = SecureLinks(redis, settings.public_base_url)
+        mail = MailOutbox(redis, box, mailer_for(settings))
+        tickets = TicketOutbox(redis, box, helpdesk)
+        background = Background()
+        phone = support_phone(settings)
+        crisis = CrisisService(IncidentStore(redis), ContactLog(redis), verifications)
         return cls(
-            settings=settings,
+            verification=VerificationService(
+                accounts=directory.store,
+                sessions=directory.sessions,
+                codes=OneTimeCodes(redis, derive_key(settings.secret_key, "one-time-codes")),
+                failures=failures,
+                sends_per_account=SendingLimit(redis, "account", limit=3),
+                sends_per_conversation=SendingLimit(redis, "conversation", limit=5),
+                verifications=verifications,
+                inbox=inbox,
+                links=links,
+                mail=mail,
+                crisis=crisis,
+                background=background,
+                unknown_address_key=derive_key(settings.secret_key, "unknown-address"),
+                support_phone=phone,
+            ),
+            two_factor=TwoFactorService(
+                accounts=directory.store,
+                history=directory.store,
+                recovery=directory,
+                verifications=verifications,
+                failures=failures,
+                totp=TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
+                inbox=inbox,
+                links=links,
+                mail=mail,
+                crisis=crisis,
+                background=background,
+            ),
+            escalation=EscalationService(
+                accounts=directory.store,
+                verifications=verifications,
+                tickets=TicketsThroughOutbox(tickets),
+                limits=TrafficLimits.from_settings(redis, settings),
+                crisis=crisis,
+                support_phone=phone,
+            ),
+            crisis=crisis,
             redis=redis,
-            helpdesk=helpdesk,
-            directory=AccountDirectory(redis, box),
-            codes=OneTimeCodes(redis, derive_key(settings.secret_key, "one-time-codes")),
-            failures=FailureCounter(redis),
-            sends_per_account=SendingLimit(redis, "account", limit=3),
-            sends_per_conversation=SendingLimit(redis, "conversation", limit=5),
-            verification=VerificationStore(redis),
-            inbox=CodeInbox(redis, box),
-            links=SecureLinks(redis, settings.public_base_url),
-            mailer=mailer,
-            mail=MailOutbox(redis, box, mailer),
-            tickets=TicketOutbox(redis, box, helpdesk),
-            limits=TrafficLimits.from_settings(redis, settings),
-            totp=TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
+            workers=(mail.worker, tickets.worker),
         )
 
 
@@ -100,7 +140,8 @@ def current() -> Services:
     return _current
 
 
-def use(services: Services) -> None:
+def use(services: Optional[Services]) -> None:
+    """Installs the action server's services (tests: fakes); ``None`` builds them afresh on next use."""
     global _current
     _current = services
 

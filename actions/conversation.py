@@ -1,0 +1,19 @@
+"""The services' view of a rasa_sdk ``Tracker``: its id, events, slots and latest message."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from recoverydesk.services.crisis import Conversation
+
+
+def conversation_of(tracker: Tracker) -> Conversation:
+    latest = tracker.latest_message or {}
+    return Conversation(
+        id=tracker.sender_id,
+        events=list(tracker.events),
+        slots=dict(tracker.slots),
+        channel=tracker.get_latest_input_channel() or "webchat",
+        intent=(latest.get("intent") or {}).get("name"),
+        text=latest.get("text") or "",
+    )
