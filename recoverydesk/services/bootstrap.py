@@ -158,8 +158,6 @@ import logging  # noqa: E402
 from recoverydesk.adapters.account_store import AccountStore  # noqa: E402
 from recoverydesk.adapters.agent_store import AgentDirectory  # noqa: E402
 from recoverydesk.adapters.audit_log import AuditLog  # noqa: E402
-from recoverydesk.adapters.contact_log import ContactLog  # noqa: E402
-from recoverydesk.adapters.incident_store import IncidentStore  # noqa: E402
 from recoverydesk.adapters.live_feed import LiveFeed  # noqa: E402
 from recoverydesk.adapters.metrics import Metrics  # noqa: E402
 from recoverydesk.adapters.rasa_client import RasaConversations  # noqa: E402
