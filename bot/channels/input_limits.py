@@ -3,7 +3,7 @@
 - Bad input never reaches Rasa: lone surrogates and control characters are removed (text is
   NFC-normalised; right-to-left text and emoji pass unchanged); an empty message or one longer
   than ``INPUT_MAX_CHARS`` (default 5000) gets a sentence instead of a turn.
-- RL-4: messages are limited per session and globally (``recoverydesk.adapters.traffic_limits``); the
+- RL-4: messages are limited per session and globally (``recoverydesk.services.channel_guard``); the
   customer is told in words when they can go on.
 - Redis unavailable: the customer gets ``utter_service_unavailable`` instead of silence and a
   stack trace; the next message after Redis is back is handled as usual (every Redis client
@@ -25,12 +25,8 @@ from rasa.core.lock_store import LockError
 from rasa.shared.core.events import Event
 from redis.exceptions import RedisError
 
-from bot.rasa_plugins import action_failures  # noqa: F401  (bounds and words Rasa's calls to the action server)
-from recoverydesk import settings as settings_module
-from recoverydesk.adapters import responses as messages
-from recoverydesk.adapters.metrics import Metrics
-from recoverydesk.adapters.redis_client import connect
-from recoverydesk.adapters.traffic_limits import OverLimit, TrafficLimits
+from recoverydesk.services import channel_texts as messages
+from recoverydesk.services.channel_guard import ChannelGuard, OverLimit
 from recoverydesk.services.notices import support_phone
 
 log = logging.getLogger("recoverydesk.input")
@@ -134,26 +130,18 @@ def refuse_malformed_api_calls(app: Any, token: Optional[str]) -> None:
 
 
 class InputGuard:
-    def __init__(self, limits: TrafficLimits, metrics: Metrics, max_chars: int = DEFAULT_MAX_CHARS) -> None:
-        self.limits = limits
-        self.metrics = metrics
-        self.max_chars = max_chars
+    """Wraps a channel's message handler with the rules above."""
 
-    @classmethod
-    def from_environment(cls) -> "InputGuard":
-
-        settings = settings_module.load()
-        redis = connect(settings.require_redis_url())
-        return cls(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars)
+    def __init__(self, guard: ChannelGuard) -> None:
+        self.guard = guard
+        self.max_chars = guard.max_chars
 
     def wrap(self, on_new_message: MessageHandler) -> MessageHandler:
         async def handle(message: UserMessage) -> Any:
             started = time.perf_counter()
             channel = message.input_channel or "unknown"
             outcome = await self._handle(message, on_new_message)
-            self.metrics.count("recoverydesk_turns_total", {"channel": channel, "outcome": outcome})
-            if outcome == "answered":
-                self.metrics.observe("recoverydesk_turn_seconds", time.perf_counter() - started)
+            self.guard.turn_done(channel, outcome, time.perf_counter() - started)
             return None
 
         return handle
@@ -168,7 +156,7 @@ class InputGuard:
             return "refused_empty"
         message.text = cleaned.text
         try:
-            await self.limits.take("messages", message.sender_id)
+            await self.guard.admit(message.sender_id)
         except OverLimit as limited:
             if limited.scope == "session":
                 await _tell(message, "utter_slow_down", seconds=limited.retry_after)
@@ -185,7 +173,7 @@ class InputGuard:
 
     async def _unavailable(self, message: UserMessage, exc: Exception) -> str:
         log.warning("input.service_unavailable", extra={"kind": type(exc).__name__})
-        self.metrics.count("recoverydesk_errors_total", {"component": "rasa", "kind": "redis_unavailable"})
+        self.guard.service_unavailable()
         await _tell(message, "utter_service_unavailable", support_phone=support_phone())
         return "unavailable"
 

@@ -10,21 +10,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.input_limits import malformed_rest_message
+from bot.channels.input_limits import InputGuard, malformed_rest_message
 from bot.channels.redaction_hook import redacting
-from recoverydesk.adapters.code_inbox import CodeInbox
+from recoverydesk.services import bootstrap
 
 
 class RedactingRestInput(RestInput):
-    def __init__(self) -> None:
-        self.inbox = CodeInbox.from_environment()
+    def __init__(self, parts: Optional[bootstrap.Channels] = None) -> None:
+        self.parts = parts or bootstrap.channels()
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(redacting(on_new_message, self.inbox))
+        blueprint = super().blueprint(redacting(on_new_message, self.parts.codes, InputGuard(self.parts.guard)))
 
         @blueprint.middleware("request")
         async def refuse_malformed(request: Request) -> Optional[HTTPResponse]:

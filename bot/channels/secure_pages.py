@@ -8,40 +8,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-import logging
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Optional, Text
 
 import segno
 from rasa.core.channels.channel import InputChannel, UserMessage
-from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from recoverydesk import settings as settings_module
-from recoverydesk.adapters import responses as messages
-from recoverydesk.adapters.directory import AccountDirectory
-from recoverydesk.adapters.mail import Mailer
-from recoverydesk.adapters.mail_outbox import MailOutbox
-from recoverydesk.adapters.rasa_client import ConversationUnavailable, RasaConversations
-from recoverydesk.adapters.redis_client import connect
-from recoverydesk.adapters.secure_links import LinkGrant, SecureLinks
-from recoverydesk.adapters.totp_store import TotpStore
-from recoverydesk.adapters.verification_store import VerificationStore
-from recoverydesk.domain.accounts import new_event
-from recoverydesk.domain.crypto import SecretBox
-from recoverydesk.domain.password_policy import (
-    MIN_LENGTH_WITH_SECOND_FACTOR,
-    MIN_LENGTH_WITHOUT_SECOND_FACTOR,
-    PasswordRejected,
-    check_new_password,
-)
-from recoverydesk.domain.passwords import hash_password, verify_password
-from recoverydesk.domain.signing import derive_key
-from recoverydesk.domain.totp import account_label, provisioning_uri
-from recoverydesk.settings import Settings
+from recoverydesk.services import bootstrap
+from recoverydesk.services import channel_texts as messages
+from recoverydesk.services.password_reset import ChangeOutcome, PasswordRejected
+from recoverydesk.services.totp_enrollment import CodesOutcome, EnrollmentStart
 
-log = logging.getLogger("recoverydesk.secure_pages")
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -85,21 +63,11 @@ class SecurePages(InputChannel):
     def url_prefix(self) -> Text:
         return "/secure"
 
-    def __init__(self, settings: Optional[Settings] = None) -> None:
-        self.settings = settings or settings_module.load()
-        redis = connect(self.settings.require_redis_url())
-        box = SecretBox(self.settings.secret_key)
-        self.links = SecureLinks(redis, self.settings.public_base_url)
-        self.verification = VerificationStore(redis)
-        self.directory = AccountDirectory(redis, box)
-        self.csrf_key = derive_key(self.settings.secret_key, "secure-page-csrf")
-        smtp = self.settings.smtp
-        # Queued in the durable outbox; the action server's outbox worker delivers it (retries included).
-        self.mail = MailOutbox(
-            redis, box, Mailer(smtp.host or "127.0.0.1", smtp.port, smtp.sender, smtp.tls, smtp.username, smtp.password)
-        )
-        self.rasa = RasaConversations(self.settings.rasa_url, self.settings.rasa_token)
-        self.totp = TotpStore(redis, box, derive_key(self.settings.secret_key, "recovery-codes"))
+    def __init__(self, parts: Optional[bootstrap.Channels] = None) -> None:
+        parts = parts or bootstrap.channels()
+        self.passwords = parts.password_reset
+        self.enrollment = parts.totp_enrollment
+        self.csrf_key = parts.csrf_key
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> InputChannel:
@@ -117,10 +85,10 @@ class SecurePages(InputChannel):
 
         @pages.get("/password/<token>")
         async def password_form(_: Request, token: str) -> response.HTTPResponse:
-            grant = await self.links.peek(token, "password")
-            if grant is None:
+            form = await self.passwords.form(token)
+            if form is None:
                 return self._invalid_link()
-            return await self._password_page(grant, token)
+            return self._password_page(token, form.minimum_length)
 
         @pages.post("/password/<token>")
         async def password_submit(request: Request, token: str) -> response.HTTPResponse:
@@ -130,34 +98,27 @@ class SecurePages(InputChannel):
                     f"<p class=error>{html.escape(messages.text('utter_page_form_expired'))}</p>",
                     403,
                 )
-            grant = await self.links.peek(token, "password")
-            if grant is None:
-                return self._invalid_link()
-            return await self._change_password(request, grant, token)
+            return await self._change_password(request, token)
 
         @pages.get("/totp/<token>")
         async def totp_enrollment(_: Request, token: str) -> response.HTTPResponse:
-            grant = await self.links.consume(token, "totp")
-            account = await self.directory.store.get(grant.account_ref) if grant else None
-            if account is None:
+            started = await self.enrollment.start(token)
+            if started is None:
                 return self._invalid_link("utter_page_totp_title")
-            return self._enrollment_page(account.email, await self.totp.start_enrollment(account.ref))
+            return self._enrollment_page(started)
 
         @pages.get("/recovery-codes/<token>")
         async def recovery_codes(_: Request, token: str) -> response.HTTPResponse:
-            grant = await self.links.consume(token, "recovery-codes")
-            account = await self.directory.store.get(grant.account_ref) if grant else None
-            if account is None:
+            issued = await self.enrollment.recovery_codes(token)
+            if issued.outcome is CodesOutcome.INVALID_LINK:
                 return self._invalid_link("utter_page_recovery_title")
-            if not account.has_totp:
+            if issued.outcome is CodesOutcome.NOT_AVAILABLE:
                 return page(
                     messages.text("utter_page_recovery_title"),
                     f"<p class=error>{html.escape(messages.text('utter_page_recovery_not_available'))}</p>",
                     409,
                 )
-            codes = await self.totp.issue_recovery_codes(account.ref)
-            log.info("secure_pages.recovery_codes_issued")
-            items = "".join(f"<li>{html.escape(code)}</li>" for code in codes)
+            items = "".join(f"<li>{html.escape(code)}</li>" for code in issued.codes)
             return page(
                 messages.text("utter_page_recovery_title"),
                 f"<p>{html.escape(messages.text('utter_page_recovery_intro'))}</p>"
@@ -171,14 +132,13 @@ class SecurePages(InputChannel):
             messages.text(title), f"<p class=error>{html.escape(messages.text('utter_page_link_invalid'))}</p>", 410
         )
 
-    def _enrollment_page(self, email: str, seed: str) -> response.HTTPResponse:
+    def _enrollment_page(self, started: EnrollmentStart) -> response.HTTPResponse:
         """The QR code is inline SVG, so the seed never leaves this response (no image request)."""
-        issuer, label = self.settings.totp_issuer, account_label(email)
-        qr = segno.make(provisioning_uri(seed, label, issuer), error="m").svg_inline(scale=5, title="QR code")
+        qr = segno.make(started.uri, error="m").svg_inline(scale=5, title="QR code")
         rows = (
-            ("utter_page_totp_issuer_label", f"<dd id=totp-issuer>{html.escape(issuer)}</dd>"),
-            ("utter_page_totp_account_label", f"<dd id=totp-account>{html.escape(label)}</dd>"),
-            ("utter_page_totp_key_label", f"<dd><code class=secret id=totp-secret>{seed}</code></dd>"),
+            ("utter_page_totp_issuer_label", f"<dd id=totp-issuer>{html.escape(started.issuer)}</dd>"),
+            ("utter_page_totp_account_label", f"<dd id=totp-account>{html.escape(started.label)}</dd>"),
+            ("utter_page_totp_key_label", f"<dd><code class=secret id=totp-secret>{started.seed}</code></dd>"),
         )
         facts = "".join(f"<dt>{html.escape(messages.text(name))}</dt>{value}" for name, value in rows)
         return page(
@@ -186,11 +146,9 @@ class SecurePages(InputChannel):
             f"<p>{html.escape(messages.text('utter_page_totp_intro'))}</p><div class=qr>{qr}</div><dl>{facts}</dl>",
         )
 
-    async def _password_page(
-        self, grant: LinkGrant, token: str, error: Optional[str] = None, status: int = 200
+    def _password_page(
+        self, token: str, minimum: int, error: Optional[str] = None, status: int = 200
     ) -> response.HTTPResponse:
-        account = await self.directory.store.get(grant.account_ref)
-        minimum = MIN_LENGTH_WITH_SECOND_FACTOR if account and account.has_totp else MIN_LENGTH_WITHOUT_SECOND_FACTOR
         problem = f"<p class=error role=alert>{html.escape(error)}</p>" if error else ""
         body = (
             f"<p>{html.escape(messages.text('utter_page_password_intro', minimum=minimum))}</p>{problem}"
@@ -204,55 +162,25 @@ class SecurePages(InputChannel):
         )
         return page(messages.text("utter_page_password_title"), body, status)
 
-    async def _change_password(self, request: Request, grant: LinkGrant, token: str) -> response.HTTPResponse:
-        account = await self.directory.store.get(grant.account_ref)
-        if account is None:
-            return self._invalid_link()
-        new = request.form.get("password", "")
-        current_hash = await self.directory.store.secret(account.ref, "password_hash") or ""
-        try:
-            accepted = check_new_password(
-                new,
-                request.form.get("password_confirm", ""),
-                account.email,
-                account.name,
-                has_second_factor=account.has_totp,
-                is_current=bool(current_hash) and verify_password(current_hash, new),
-            )
-        except PasswordRejected as rejected:
-            minimum = MIN_LENGTH_WITH_SECOND_FACTOR if account.has_totp else MIN_LENGTH_WITHOUT_SECOND_FACTOR
-            reason = messages.text(f"utter_{rejected.reason}", minimum=minimum)
-            if rejected.hint:
-                reason = f"{reason} {messages.text(f'utter_{rejected.hint}')}"
-            return await self._password_page(grant, token, reason, 400)
-        if await self.links.consume(token, "password") is None:  # used meanwhile by another request
-            return self._invalid_link()
-        await self.directory.store.set_secret(account.ref, "password_hash", hash_password(accepted))
-        revoked = await self.directory.sessions.revoke_all(account.ref)  # PWD-4: before anyone is told
-        await self.links.revoke_all(account.ref)
-        await self.verification.revoke_others(account.ref, keep_conversation=grant.conversation_id)
-        await self.directory.store.add_event(
-            account.ref, new_event("password_change", detail="Changed through the recovery chat")
+    async def _change_password(self, request: Request, token: str) -> response.HTTPResponse:
+        change = await self.passwords.change(
+            token, request.form.get("password", ""), request.form.get("password_confirm", "")
         )
-        await self.directory.recovered(account.ref)
-        log.info("secure_pages.password_changed", extra={"sessions_revoked": revoked})
-        await self._notify_password_changed(account.notify_addresses())
-        try:
-            await self.rasa.trigger(grant.conversation_id, "EXTERNAL_password_changed")
-        except ConversationUnavailable:
-            log.warning("secure_pages.chat_not_told")
+        if change.outcome is ChangeOutcome.INVALID_LINK:
+            return self._invalid_link()
+        if change.outcome is ChangeOutcome.REJECTED:
+            reason = self._rejection(change.rejection, change.minimum_length)
+            return self._password_page(token, change.minimum_length, reason, 400)
         return page(
             messages.text("utter_page_password_title"),
             f"<p class=ok>{html.escape(messages.text('utter_page_password_saved'))}</p>",
         )
 
-    async def _notify_password_changed(self, addresses: list[str]) -> None:
-        when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
-        try:
-            await self.mail.queue(
-                addresses,
-                messages.text("utter_email_password_changed_subject"),
-                messages.text("utter_email_password_changed_body", when=when, channel="the recovery chat"),
-            )
-        except RedisError as exc:
-            log.warning("secure_pages.password_mail_not_queued", extra={"kind": type(exc).__name__})
+    @staticmethod
+    def _rejection(rejected: Optional[PasswordRejected], minimum: int) -> str:
+        """The policy's reason in the customer's words, with its hint when it has one."""
+        assert rejected is not None
+        reason = messages.text(f"utter_{rejected.reason}", minimum=minimum)
+        if rejected.hint:
+            reason = f"{reason} {messages.text(f'utter_{rejected.hint}')}"
+        return reason

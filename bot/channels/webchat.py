@@ -19,19 +19,14 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
-from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot.channels.input_limits import refuse_malformed_api_calls
+from bot.channels.input_limits import InputGuard, refuse_malformed_api_calls
 from bot.channels.redaction_hook import redacting
-from bot.rasa_plugins import rasa_speedups  # noqa: F401  (applied before Rasa runs any action)
-from recoverydesk import settings as settings_module
-from recoverydesk.adapters.code_inbox import CodeInbox
-from recoverydesk.adapters.redis_client import connect
-from recoverydesk.adapters.verification_store import VerificationStore
-from recoverydesk.domain import session_tokens
+from recoverydesk.services import bootstrap
+from recoverydesk.services.web_sessions import InvalidSessionToken, VerificationUnavailable
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -69,8 +64,12 @@ class WebChatOutput(SocketIOOutput):
 class ChatBlueprint(SocketBlueprint):
     """Registering the chat also guards Rasa's conversation API against malformed bodies."""
 
+    def __init__(self, rasa_token: Optional[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.rasa_token = rasa_token  # a Sanic blueprint keeps its own values on ctx
+
     def register(self, app: Any, options: Dict[Text, Any]) -> None:
-        refuse_malformed_api_calls(app, settings_module.load().rasa_token)
+        refuse_malformed_api_calls(app, self.ctx.rasa_token)
         super().register(app, options)
 
 
@@ -97,16 +96,14 @@ class WebChatInput(InputChannel):
         bot_message_evt: Text = "bot_uttered",
         socketio_path: Text = "/socket.io",
         redis_manager_url: Optional[Text] = None,
+        parts: Optional[bootstrap.Channels] = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.socketio_path = socketio_path
         self.redis_manager_url = redis_manager_url
         self.sio: Optional[AsyncServer] = None
-        self.settings = settings_module.load()
-        self.inbox = CodeInbox.from_environment()
-        self.verification_redis = connect(self.settings.require_redis_url())
-        self.verification = VerificationStore(self.verification_redis)
+        self.parts = parts or bootstrap.channels()
 
     def url_prefix(self) -> Text:
         return "/chat"
@@ -123,8 +120,8 @@ class WebChatInput(InputChannel):
             os.register_at_fork(after_in_child=lambda: setattr(manager, "host_id", uuid.uuid4().hex))
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         self.sio = sio
-        handle = redacting(on_new_message, self.inbox)
-        chat = ChatBlueprint(sio, self.socketio_path, "webchat", __name__)
+        handle = redacting(on_new_message, self.parts.codes, InputGuard(self.parts.guard))
+        chat = ChatBlueprint(self.parts.settings.rasa_token, sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
         async def page(_: Request) -> response.HTTPResponse:
@@ -143,10 +140,7 @@ class WebChatInput(InputChannel):
             """Ready when the model is loaded and Redis (trackers, locks) answers."""
             agent = getattr(request.app.ctx, "agent", None)
             model = bool(agent is not None and agent.is_ready())
-            try:
-                redis = bool(await self.verification_redis.ping())
-            except (RedisError, OSError):
-                redis = False
+            redis = await self.parts.readiness.redis_answers()
             status = 200 if model and redis else 503
             return response.json(
                 {"status": "ready" if status == 200 else "unavailable", "model": model, "redis": redis}, status=status
@@ -163,13 +157,11 @@ class WebChatInput(InputChannel):
             auth_token = data.get("auth_token")
             if auth_token is not None:
                 try:
-                    account_ref = session_tokens.verify(self.settings.secret_key, str(auth_token))
-                except session_tokens.InvalidSessionToken:
+                    await self.parts.web_sessions.sign_in(session_id, str(auth_token))
+                except InvalidSessionToken:
                     await _refuse(sio, sid, "invalid_auth_token", "auth_token is not valid or has expired.")
                     return
-                try:
-                    await self.verification.grant(session_id, account_ref, "strong", "signed_session")
-                except (RedisError, OSError):
+                except VerificationUnavailable:
                     await _refuse(sio, sid, "unavailable", "The service is briefly unavailable; try again in a minute.")
                     return
             await sio.save_session(sid, {"session_id": session_id})

@@ -1,0 +1,5 @@
+# Every Rasa process imports this package (config.yml's EmailReplyClassifier, endpoints' stores
+# and broker), so this is where the Rasa patches are switched on, explicitly and once.
+from bot.rasa_plugins.patches import install
+
+install()

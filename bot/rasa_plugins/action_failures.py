@@ -4,7 +4,7 @@ Rasa 3.6 waits up to ``DEFAULT_REQUEST_TIMEOUT`` (300 s) for a custom action, re
 ``rasa.core.actions.action`` at call time, and when the call fails it logs a stack trace and
 says nothing to the customer. Here the wait is bounded by ``ACTION_TIMEOUT_SECONDS`` (default
 15) and a failed call becomes the ``utter_action_failed`` response, after which the bot listens.
-Applied when the web chat channel is imported, like ``rasa_speedups``."""
+Switched on by ``bot.rasa_plugins.patches.install()``, like ``rasa_speedups``."""
 
 from __future__ import annotations
 
@@ -18,16 +18,12 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, cre
 from rasa.shared.core.events import Event, FollowupAction
 from rasa.shared.exceptions import RasaException
 
-from recoverydesk import settings as settings_module
+from bot.rasa_plugins.replacement import Replacement
 from recoverydesk.services.notices import support_phone
 
 log = logging.getLogger("recoverydesk.actions_client")
 DEFAULT_ACTION_TIMEOUT_SECONDS = 15
 FAILED_RESPONSE = "utter_action_failed"
-
-
-def action_timeout_seconds() -> int:
-    return settings_module.load().action_timeout_seconds
 
 
 _rasa_run = RemoteAction.run
@@ -48,5 +44,9 @@ async def _run_or_apologise(
         return [create_bot_utterance({**draft, "utter_action": FAILED_RESPONSE}), FollowupAction("action_listen")]
 
 
-rasa_action.DEFAULT_REQUEST_TIMEOUT = action_timeout_seconds()  # type: ignore[attr-defined]
-RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+def replacements(timeout_seconds: int) -> list[Replacement]:
+    """The bounded wait and the apology, for ``patches.install()``; importing this module changes nothing."""
+    return [
+        Replacement(rasa_action, "DEFAULT_REQUEST_TIMEOUT", timeout_seconds),  # read by Rasa at call time
+        Replacement(RemoteAction, "run", _run_or_apologise),
+    ]

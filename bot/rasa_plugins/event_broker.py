@@ -12,9 +12,9 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from recoverydesk.adapters import redis_client
 from recoverydesk.domain.conversation import conversation_stream
 from recoverydesk.domain.redaction import mask_email, redact_text
 
@@ -42,7 +42,7 @@ class RedisStreamEventBroker(EventBroker):
     """Configured in endpoints as ``type: bot.rasa_plugins.event_broker.RedisStreamEventBroker`` with ``url``."""
 
     def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url)
+        self._redis = redis_client.connect(url)  # with the reconnect policy: a batch survives a restarted Redis
         self._pending: Optional[asyncio.Queue] = None
         self._writer: Optional[asyncio.Task] = None
 

@@ -25,7 +25,8 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from recoverydesk.adapters.redis_client import RECONNECT_ONCE
+from recoverydesk.adapters import redis_client
+from recoverydesk.settings import RedisLocation
 
 DEFAULT_KEY_PREFIX = "rdlock"
 FIRST_WAIT_SECONDS = 0.002  # a waiter polls, doubling up to MAX_WAIT_SECONDS
@@ -56,17 +57,16 @@ class AsyncRedisLockStore(LockStore):
         config = endpoint_config.kwargs if endpoint_config else {}
         if redis is None:
             url = endpoint_config.url if endpoint_config else None
-            redis = Redis(
+            where = RedisLocation(
                 host=url or "localhost",
                 port=int(config.get("port", 6379)),
                 db=int(config.get("db", 0)),
                 username=config.get("username"),
                 password=config.get("password"),
-                ssl=bool(config.get("use_ssl", False)),
-                socket_timeout=float(config.get("socket_timeout", 10)),
-                # Both commands are safe to repeat: a repeated join is the same token; LREM removes all.
-                **RECONNECT_ONCE,
+                use_ssl=bool(config.get("use_ssl", False)),
             )
+            # Reconnects once: both commands are safe to repeat (a repeated join is the same token; LREM removes all).
+            redis = redis_client.redis_at(where, socket_timeout=float(config.get("socket_timeout", 10)))
         self.redis = redis
         prefix = config.get("key_prefix")
         self.key_prefix = f"{prefix if isinstance(prefix, str) and prefix.isalnum() else DEFAULT_KEY_PREFIX}:"

@@ -1,4 +1,4 @@
-"""Targeted speed-ups inside Rasa 3.6, applied when the web chat channel or the tracker store is imported.
+"""Targeted speed-ups inside Rasa 3.6.21, switched on by ``bot.rasa_plugins.patches.install()``.
 
 Rasa validates every action-server response with ``jsonschema.validate``, which checks the
 (constant) schema itself on every call: about a third of the Rasa process's CPU in
@@ -40,6 +40,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_plugins.replacement import Replacement
+
 
 @lru_cache(maxsize=1)
 def _response_validator() -> Any:
@@ -60,9 +62,6 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     raise error
 
 
-RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-
-
 _walk_event_classes = Event.resolve_by_type
 _event_classes: Dict[Text, Type[Event]] = {}
 
@@ -75,9 +74,6 @@ def _resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> 
     if found is not None and found is not default:
         _event_classes[type_name] = found
     return found
-
-
-Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
 
 
 _STATES_MEMO = "_recoverydesk_states"
@@ -194,4 +190,10 @@ def _states_for_tracker_history(
     return states
 
 
-Domain.states_for_tracker_history = _states_for_tracker_history  # type: ignore[method-assign]
+def replacements() -> list[Replacement]:
+    """The three speed-ups, for ``patches.install()``; importing this module changes nothing in Rasa."""
+    return [
+        Replacement(RemoteAction, "_validate_action_result", _validate_action_result),
+        Replacement(Event, "resolve_by_type", staticmethod(_resolve_by_type)),
+        Replacement(Domain, "states_for_tracker_history", _states_for_tracker_history),
+    ]

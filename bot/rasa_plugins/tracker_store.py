@@ -31,7 +31,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.rasa_plugins import rasa_speedups  # noqa: F401  (events are read back with a cached type lookup)
 from recoverydesk.domain.redaction import redact_text
 
 log = logging.getLogger("recoverydesk.tracker_store")

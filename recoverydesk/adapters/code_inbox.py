@@ -9,7 +9,6 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
-from recoverydesk import settings as settings_module
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 
 INBOX_TTL_SECONDS = 120
@@ -28,13 +27,6 @@ class CodeInbox:
     def __init__(self, redis: Redis, box: SecretBox) -> None:
         self._redis = redis
         self._box = box
-
-    @classmethod
-    def from_environment(cls) -> "CodeInbox":
-        """For the channels, which Rasa builds from credentials.yml without our settings."""
-
-        settings = settings_module.load()
-        return cls(Redis.from_url(settings.require_redis_url()), SecretBox(settings.secret_key))
 
     async def put(self, conversation_id: str, code: str, kind: str = "code") -> None:
         sealed = self._box.seal(code, f"inbox:{conversation_id}:{kind}")

@@ -7,35 +7,57 @@ action classes without arguments, so they reach it through ``current()``; tests 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
 from redis.asyncio import Redis
 
 from recoverydesk import settings as settings_module
+from recoverydesk.adapters.account_store import AccountStore
+from recoverydesk.adapters.agent_store import AgentDirectory
+from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.contact_log import ContactLog
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
 from recoverydesk.adapters.incident_store import IncidentStore
+from recoverydesk.adapters.live_feed import LiveFeed
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
+from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
+from recoverydesk.adapters.rasa_client import RasaConversations
 from recoverydesk.adapters.rate_limits import FailureCounter, SendingLimit
 from recoverydesk.adapters.redis_client import connect
 from recoverydesk.adapters.secure_links import SecureLinks
 from recoverydesk.adapters.ticket_outbox import TicketOutbox
+from recoverydesk.adapters.ticket_store import TicketStore
 from recoverydesk.adapters.totp_store import TotpStore
 from recoverydesk.adapters.traffic_limits import TrafficLimits
 from recoverydesk.adapters.verification_store import VerificationStore
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.signing import derive_key
+from recoverydesk.services.agents import AgentAccess
+from recoverydesk.services.alert_monitor import AlertLedger, AlertMonitor
+from recoverydesk.services.channel_guard import ChannelGuard
 from recoverydesk.services.crisis import CrisisService
+from recoverydesk.services.daily_report import DailyReports
 from recoverydesk.services.escalation import EscalationService, TicketsThroughOutbox
+from recoverydesk.services.handoff import Handoff
+from recoverydesk.services.incidents import IncidentDesk
 from recoverydesk.services.notices import support_phone
+from recoverydesk.services.password_reset import PasswordReset
+from recoverydesk.services.readiness import Readiness
+from recoverydesk.services.tickets import TicketDesk
+from recoverydesk.services.totp_enrollment import TotpEnrollment
 from recoverydesk.services.two_factor import TwoFactorService
+from recoverydesk.services.typed_codes import TypedCodes
 from recoverydesk.services.verification import Background, VerificationService
+from recoverydesk.services.web_sessions import WebSessions
 from recoverydesk.settings import Settings
 
 
@@ -149,26 +171,66 @@ def use(services: Optional[Services]) -> None:
 # --- the Rasa channels (bot/channels/) ---
 
 
+@dataclass
+class Channels:
+    """What the Rasa server's channels use. Rasa builds each channel from credentials.yml without
+    our arguments, so they reach it through ``channels()``; tests replace it with ``use_channels(...)``."""
+
+    settings: Settings
+    guard: ChannelGuard
+    codes: TypedCodes
+    web_sessions: WebSessions
+    readiness: Readiness
+    password_reset: PasswordReset
+    totp_enrollment: TotpEnrollment
+    csrf_key: bytes  # signs the secure pages' form tokens
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Channels":
+        redis = redis_for(settings)
+        box = SecretBox(settings.secret_key)
+        links = SecureLinks(redis, settings.public_base_url)
+        directory = AccountDirectory(redis, box)
+        verification = VerificationStore(redis)
+        return cls(
+            settings=settings,
+            guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars),
+            codes=TypedCodes(CodeInbox(redis, box)),
+            web_sessions=WebSessions(settings.secret_key, verification),
+            readiness=Readiness(redis),
+            password_reset=PasswordReset(
+                links,
+                directory,
+                verification,
+                MailOutbox(redis, box, mailer_for(settings)),
+                RasaConversations(settings.rasa_url, settings.rasa_token),
+            ),
+            totp_enrollment=TotpEnrollment(
+                links,
+                directory,
+                TotpStore(redis, box, derive_key(settings.secret_key, "recovery-codes")),
+                settings.totp_issuer,
+            ),
+            csrf_key=derive_key(settings.secret_key, "secure-page-csrf"),
+        )
+
+
+_channels: Optional[Channels] = None
+
+
+def channels() -> Channels:
+    global _channels
+    if _channels is None:
+        _channels = Channels.from_settings(settings_module.load())
+    return _channels
+
+
+def use_channels(built: Channels) -> None:
+    global _channels
+    _channels = built
+
+
 # --- the helpdesk plugin (helpdesk_plugin/) ---
-# Imported here so that each face's section stays its own.
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import logging  # noqa: E402
-
-from recoverydesk.adapters.account_store import AccountStore  # noqa: E402
-from recoverydesk.adapters.agent_store import AgentDirectory  # noqa: E402
-from recoverydesk.adapters.audit_log import AuditLog  # noqa: E402
-from recoverydesk.adapters.live_feed import LiveFeed  # noqa: E402
-from recoverydesk.adapters.metrics import Metrics  # noqa: E402
-from recoverydesk.adapters.rasa_client import RasaConversations  # noqa: E402
-from recoverydesk.adapters.ticket_store import TicketStore  # noqa: E402
-from recoverydesk.services.agents import AgentAccess  # noqa: E402
-from recoverydesk.services.alert_monitor import AlertLedger, AlertMonitor  # noqa: E402
-from recoverydesk.services.daily_report import DailyReports  # noqa: E402
-from recoverydesk.services.handoff import Handoff  # noqa: E402
-from recoverydesk.services.incidents import IncidentDesk  # noqa: E402
-from recoverydesk.services.tickets import TicketDesk  # noqa: E402
-
 log = logging.getLogger("recoverydesk.helpdesk")
 
 
