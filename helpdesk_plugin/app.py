@@ -23,13 +23,13 @@ from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.account_store import AccountStore
 from recoverydesk.adapters.agent_store import AgentDirectory, AgentSession, SignInFailed
 from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.keys import CHANGES_STREAM, conversation_stream
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.rasa_client import ConversationUnavailable, RasaConversations
 from recoverydesk.adapters.responses import channel_name
-from recoverydesk.adapters.ticket_store import CHANGES_STREAM, TicketNumberTaken, TicketStore
-from recoverydesk.domain.conversation import conversation_stream
+from recoverydesk.adapters.ticket_store import TicketNumberTaken, TicketStore
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.errors import (
     ApiError,
@@ -49,6 +49,7 @@ from recoverydesk.domain.tickets import (
     change_tags,
     claim,
     hand_back,
+    is_ticket_id,
     iso,
     new_ticket,
     require_holder,
@@ -62,7 +63,6 @@ API = "/api/v1"
 CONSOLE_COOKIE = "rd_console"
 SSE_KEEPALIVE_MS = 15_000
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
-_TICKET_ID = re.compile(r"^RD-[0-9]{6,12}$")
 Handler = Callable[..., Awaitable[response.HTTPResponse]]
 
 
@@ -222,7 +222,7 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
             raise Unauthenticated("The signed request was made for another Idempotency-Key.")
         store: TicketStore = request.app.ctx.tickets
         reserved = payload.get("id")  # the number the action server already gave the customer
-        if reserved is not None and not (isinstance(reserved, str) and _TICKET_ID.match(reserved)):
+        if reserved is not None and not is_ticket_id(reserved):
             raise InvalidRequest("'id' must be a ticket number like RD-000123.")
         ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
         try:

@@ -21,7 +21,7 @@ from sanic.request import Request
 from recoverydesk.adapters.agent_store import AgentSession, SignInFailed
 from recoverydesk.domain.errors import ApiError, NotFound, Unauthenticated
 from recoverydesk.domain.incidents import ANSWER_KEYS, DATA_KINDS, MAX_ANSWER, MAX_TITLE
-from recoverydesk.domain.tickets import PRIORITIES, STATUSES
+from recoverydesk.domain.tickets import PRIORITIES, STATUSES, is_ticket_id
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = ("console.js", "console.css", "report.css", "incidents.js", "incidents.css")
@@ -34,7 +34,6 @@ SIGN_IN_FAILED = "Wrong username, password or code."
 FORM_EXPIRED = "This sign-in form has expired. Please try again."
 MAX_FIELD = 1024
 API_TICKET_VIEW = "get_ticket"
-_TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _ISO_MINUTE = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)")
 CONSOLE_HEADERS = {
     "Content-Security-Policy": (
@@ -594,7 +593,7 @@ def add_console_routes(app: Sanic) -> None:
         if session is None:
             return _see_other(LOGIN_PATH)
         try:
-            found = await read_ticket(request, session, ticket_id) if _TICKET_ID.match(ticket_id) else None
+            found = await read_ticket(request, session, ticket_id) if is_ticket_id(ticket_id) else None
         except NotFound:
             found = None
         except Unauthenticated:

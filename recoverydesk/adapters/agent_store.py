@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.crypto import SecretBox
 
 ROLES = ("agent", "security", "supervisor")
@@ -51,7 +52,7 @@ class AgentSession:
 
 
 def _key(*parts: str) -> str:
-    return "rd:helpdesk:" + ":".join(parts)
+    return keys.helpdesk(*parts)
 
 
 def _digest(token: str) -> str:

@@ -74,13 +74,15 @@ def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     """A supervisor to try the console with; its login is kept in var/ for development only."""
     from redis import Redis as SyncRedis
 
+    from recoverydesk.adapters import keys
+
     path = settings.var_dir / "demo-agent.json"
     demo = json.loads(path.read_text()) if path.exists() else None
-    if demo and SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{demo['username']}"):
+    if demo and SyncRedis.from_url(redis_url).exists(keys.agent(demo["username"])):
         return demo
     password = secrets.token_urlsafe(15)
     username = "demo-supervisor"
-    if SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{username}"):
+    if SyncRedis.from_url(redis_url).exists(keys.agent(username)):
         username = f"demo-{secrets.token_hex(3)}"
     seed = asyncio.run(_add_agent(settings, redis_url, username, password, "supervisor"))
     demo = {"username": username, "password": password, "totp_secret": seed}
