@@ -1,1 +1,1 @@
-"""What the bot can do: rasa_sdk custom actions, over a plain-Python account-security core."""
+"""The rasa_sdk actions: may import rasa_sdk and recoverydesk.services/.domain/.settings, no adapters or face."""

@@ -1,0 +1,1 @@
+"""The helpdesk's routes and pages: may import sanic, helpdesk_plugin, recoverydesk.services/.domain/.settings."""
