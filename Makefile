@@ -57,6 +57,7 @@ soak: train
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy --strict recoverydesk/domain
 
 nlu-eval: $(BIN)/.installed
 	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu

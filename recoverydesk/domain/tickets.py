@@ -92,7 +92,7 @@ def _text(payload: Mapping[str, Any], name: str, default: Optional[str] = None, 
 
 def _choice(payload: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: Optional[str] = None) -> str:
     value = payload.get(name, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise InvalidRequest(f"'{name}' must be one of: {', '.join(allowed)}.")
     return value
 
