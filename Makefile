@@ -29,6 +29,7 @@ run: $(BIN)/.installed
 # Two independent groups: the e2e tests (each pytest process starts its own Redis, SMTP and stack on
 # free ports, under its own --basetemp), and everything else then the Rasa stories.
 test: train chromium
+	mkdir -p var/pytest
 	$(MAKE) --no-print-directory --output-sync=target -j$(TEST_JOBS) test-core test-e2e
 
 test-core:
