@@ -6,7 +6,11 @@ BIN := $(VENV)/bin
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: run test bench soak train nlu-eval lint clean
+.PHONY: run test test-core test-e2e chromium bench soak train nlu-eval lint clean
+# Debian's Chromium drives the browser tests (tests/support/browser.py).
+CHROMIUM := /usr/bin/chromium
+# `make test` runs its two groups side by side (CI has 2 cores); TEST_JOBS=1 runs them one after the other.
+TEST_JOBS ?= 2
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
@@ -22,10 +26,29 @@ train: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/recoverydesk up
 
-test: train
+# Two independent groups: the e2e tests (each pytest process starts its own Redis, SMTP and stack on
+# free ports, under its own --basetemp), and everything else then the Rasa stories.
+test: train chromium
+	mkdir -p var/pytest
+	$(MAKE) --no-print-directory --output-sync=target -j$(TEST_JOBS) test-core test-e2e
+
+test-core:
 	$(BIN)/rasa data validate --fail-on-warnings
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/e2e --basetemp=var/pytest/core
 	$(BIN)/rasa test core --stories tests/conversations --fail-on-prediction-errors --out var/results/core --model $$($(BIN)/python -c "from recoverydesk.ops.training import model_path; from recoverydesk.settings import ROOT; print(model_path(ROOT))")
+
+test-e2e:
+	$(BIN)/python -m pytest -q tests/e2e --basetemp=var/pytest/e2e
+
+# Installs Chromium when it is missing and we are root; otherwise stops with the one command to run.
+chromium:
+	@test -x $(CHROMIUM) || command -v chromium >/dev/null || { \
+	  { test "$$(id -u)" = 0 && command -v apt-get >/dev/null; } || { \
+	    echo "The browser tests need Chromium. Run: sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 1; }; \
+	  echo "Installing Chromium for the browser tests (apt-get install -y chromium)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	}
 
 bench: train
 	$(BIN)/python -m bench
@@ -35,6 +58,7 @@ soak: train
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy --strict recoverydesk/domain
 
 nlu-eval: $(BIN)/.installed
 	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu

@@ -12,8 +12,9 @@ import re
 from typing import Optional
 
 from bench.chat import Answer, Flow, Turn
+from recoverydesk.domain.tickets import TICKET_ID_IN_TEXT
 
-TICKET_PATTERN = r"\bRD-\d+\b"
+TICKET_PATTERN = TICKET_ID_IN_TEXT.pattern
 
 # A customer with nothing more to add: no money moved, nobody still getting in, no details changed;
 # and yes to the security team whenever it is offered.

@@ -1,1 +1,1 @@
-"""Recovery Desk: reaching customers (web chat, secure pages) and running the stack."""
+"""What the Rasa server loads (channels/, rasa_plugins/): may import rasa and the core, no other face."""

@@ -1,1 +1,1 @@
-"""People taking over: tickets, queues, agent console, live takeover, audit."""
+"""The agents' face, a Sanic app over web/: may import sanic, recoverydesk.services/.domain/.settings, no face."""

@@ -15,7 +15,7 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
 from recoverydesk.adapters import redis_client
-from recoverydesk.domain.conversation import conversation_stream
+from recoverydesk.adapters.keys import conversation_stream
 from recoverydesk.domain.redaction import mask_email, redact_text
 
 log = logging.getLogger("recoverydesk.event_broker")

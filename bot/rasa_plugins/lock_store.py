@@ -25,10 +25,10 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from recoverydesk.adapters import redis_client
+from recoverydesk.adapters import keys, redis_client
 from recoverydesk.settings import RedisLocation
 
-DEFAULT_KEY_PREFIX = "rdlock"
+DEFAULT_KEY_PREFIX = keys.LOCK_PREFIX
 FIRST_WAIT_SECONDS = 0.002  # a waiter polls, doubling up to MAX_WAIT_SECONDS
 MAX_WAIT_SECONDS = 0.05
 

@@ -31,11 +31,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.redaction import redact_text
 
 log = logging.getLogger("recoverydesk.tracker_store")
 
-DEFAULT_KEY_PREFIX = "rdtracker"
+DEFAULT_KEY_PREFIX = keys.TRACKER_PREFIX
 DEFAULT_MAX_EVENTS = 10_000  # per conversation; older events are dropped (a bounded history)
 DEFAULT_CACHE_SIZE = 256  # recently loaded conversations this process keeps (the ones being talked in)
 _SAVED = "_recoverydesk_saved"  # on a tracker: (the list's version, how many of its events are stored)

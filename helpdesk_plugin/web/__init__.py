@@ -1,1 +1,3 @@
-"""The helpdesk plugin's web modules: route tables over recoverydesk.services (never adapters)."""
+"""The helpdesk plugin's web modules: route tables and pages over recoverydesk.services.
+
+May import sanic, helpdesk_plugin, recoverydesk.services, .domain and .settings; never adapters."""

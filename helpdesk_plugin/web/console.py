@@ -21,7 +21,7 @@ from sanic.request import Request
 from helpdesk_plugin.web.routes import Route, services
 from recoverydesk.domain.errors import NotFound, SignInFailed
 from recoverydesk.domain.incidents import ANSWER_KEYS, DATA_KINDS, MAX_ANSWER, MAX_TITLE
-from recoverydesk.domain.tickets import PRIORITIES, STATUSES
+from recoverydesk.domain.tickets import PRIORITIES, STATUSES, is_ticket_id
 from recoverydesk.services.agents import AgentSession
 
 STATIC = Path(__file__).parent / "static"
@@ -34,7 +34,6 @@ OPEN_STATUSES = ("new", "open", "pending")
 SIGN_IN_FAILED = "Wrong username, password or code."
 FORM_EXPIRED = "This sign-in form has expired. Please try again."
 MAX_FIELD = 1024
-_TICKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _ISO_MINUTE = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)")
 CONSOLE_HEADERS = {
     "Content-Security-Policy": (
@@ -573,7 +572,7 @@ async def ticket(request: Request, ticket_id: str) -> response.HTTPResponse:
     if not session.can("read"):
         return _html(message_page(session, "Cannot open this ticket", f"The {session.role} role cannot do this."), 403)
     try:
-        found = await services(request).tickets.read(session, ticket_id) if _TICKET_ID.match(ticket_id) else None
+        found = await services(request).tickets.read(session, ticket_id) if is_ticket_id(ticket_id) else None
     except NotFound:
         found = None
     if found is None:

@@ -10,12 +10,12 @@ from sanic import response
 from sanic.request import Request
 
 from helpdesk_plugin.web.console import current_session, message_page, top_bar
-from helpdesk_plugin.web.report_page import embedded_style_hash, report_body, standalone_page
 from helpdesk_plugin.web.routes import API, Route, services
 from recoverydesk.domain.errors import InvalidRequest
 from recoverydesk.domain.reports import to_csv
 from recoverydesk.domain.tickets import utc_now
 from recoverydesk.services.agents import AgentSession
+from recoverydesk.services.report_page import embedded_style_hash, report_body, standalone_page
 
 FORMATS = ("json", "csv", "html")
 # The downloadable page embeds its stylesheet and runs no script at all.

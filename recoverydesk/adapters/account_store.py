@@ -9,14 +9,14 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.accounts import Account, AccountError, ActivityEvent, normalise_email, parse_time
 
-PREFIX = "rd:account:"
 MAX_EVENTS = 1000
 
 
 def _key(*parts: str) -> str:
-    return PREFIX + ":".join(parts)
+    return keys.account(*parts)
 
 
 class AccountStore:

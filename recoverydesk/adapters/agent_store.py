@@ -12,6 +12,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain import passwords, totp
 from recoverydesk.domain.agents import (
     LOCKOUT_SECONDS,
@@ -30,7 +31,7 @@ AgentError = AgentNotCreated
 
 
 def _key(*parts: str) -> str:
-    return "rd:helpdesk:" + ":".join(parts)
+    return keys.helpdesk(*parts)
 
 
 def _digest(token: str) -> str:

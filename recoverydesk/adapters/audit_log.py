@@ -7,14 +7,14 @@ from typing import Any, Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.tickets import iso, utc_now
 
-ALL_STREAM = "rd:helpdesk:audit"
 MAX_ENTRIES = 1_000_000
 
 
 def _ticket_stream(ticket_id: str) -> str:
-    return f"rd:helpdesk:audit:ticket:{ticket_id}"
+    return keys.ticket_audit_stream(ticket_id)
 
 
 class AuditLog:
@@ -27,7 +27,7 @@ class AuditLog:
         """``at`` is for callers on an injected clock (alerts); everyone else records now."""
         entry = {"at": iso(at or utc_now()), "action": action, "actor": actor, "ticket_id": ticket_id or "", **detail}
         pipe = self._redis.pipeline(transaction=True)
-        pipe.xadd(ALL_STREAM, entry, maxlen=MAX_ENTRIES, approximate=True)
+        pipe.xadd(keys.AUDIT_STREAM, entry, maxlen=MAX_ENTRIES, approximate=True)
         if ticket_id:
             pipe.xadd(_ticket_stream(ticket_id), entry)
         await pipe.execute()

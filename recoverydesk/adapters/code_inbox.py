@@ -9,6 +9,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 
 INBOX_TTL_SECONDS = 120
@@ -20,7 +21,7 @@ KINDS = ("code", "recovery_code")
 def _key(conversation_id: str, kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown inbox kind {kind!r}")
-    return f"rd:code_inbox:{conversation_id}" if kind == "code" else f"rd:code_inbox:{conversation_id}:{kind}"
+    return keys.code_inbox(conversation_id, kind)
 
 
 class CodeInbox:

@@ -8,19 +8,18 @@ from typing import Optional
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.contacts import Contact
 
-PREFIX = "rd:contacts:"
-INDEX = "rd:contacts:by_start"
 RETENTION_SECONDS = 400 * 24 * 3600
 
 
 def _record(conversation_id: str) -> str:
-    return f"{PREFIX}record:{conversation_id}"
+    return keys.contact_record(conversation_id)
 
 
 def _edits(conversation_id: str) -> str:
-    return f"{PREFIX}edits:{conversation_id}"
+    return keys.contact_edits(conversation_id)
 
 
 class ContactLog:
@@ -30,7 +29,7 @@ class ContactLog:
     async def save(self, contact: Contact, started_ts: float) -> None:
         pipe = self._redis.pipeline(transaction=True)
         pipe.set(_record(contact.conversation_id), json.dumps(contact.to_dict()), ex=RETENTION_SECONDS)
-        pipe.zadd(INDEX, {contact.conversation_id: started_ts}, nx=True)
+        pipe.zadd(keys.CONTACTS_BY_START, {contact.conversation_id: started_ts}, nx=True)
         await pipe.execute()
 
     async def edit_tags(self, conversation_id: str, add: list[str], remove: list[str]) -> Optional[Contact]:
@@ -60,7 +59,7 @@ class ContactLog:
 
     async def started_between(self, start_ts: float, end_ts: float) -> list[Contact]:
         """Contacts that started in [start, end), with agents' edits applied."""
-        ids = await self._redis.zrangebyscore(INDEX, start_ts, f"({end_ts}")
+        ids = await self._redis.zrangebyscore(keys.CONTACTS_BY_START, start_ts, f"({end_ts}")
         return await self._load([i.decode() if isinstance(i, bytes) else i for i in ids])
 
     async def _load(self, ids: list[str]) -> list[Contact]:

@@ -8,14 +8,13 @@ from typing import Callable, Optional
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from recoverydesk.adapters import keys
 from recoverydesk.adapters.optimistic import update_document
 from recoverydesk.domain.incidents import Incident
 
-PREFIX = "rd:incidents:"
-
 
 def _key(*parts: str) -> str:
-    return PREFIX + ":".join(parts)
+    return keys.incidents(*parts)
 
 
 def _text(value: object) -> str:

@@ -10,8 +10,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from recoverydesk.adapters.ticket_store import CHANGES_STREAM
-from recoverydesk.domain.conversation import conversation_stream
+from recoverydesk.adapters.keys import CHANGES_STREAM, conversation_stream
 from recoverydesk.domain.tickets import iso
 
 __all__ = ["CHANGES_STREAM", "LiveFeed", "field_text", "line_from_stream"]

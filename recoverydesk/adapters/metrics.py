@@ -15,8 +15,9 @@ from typing import Mapping, Optional
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from recoverydesk.adapters import keys
+
 log = logging.getLogger("recoverydesk.metrics")
-KEY = "rd:metrics"
 _SAFE_LABEL = re.compile(r"^[A-Za-z0-9_.+-]{1,40}$")
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DESCRIPTIONS = {
@@ -81,7 +82,7 @@ class Metrics:
         batch, self._pending = self._pending, defaultdict(float)
         pipe = self._redis.pipeline(transaction=False)
         for field, value in batch.items():
-            pipe.hincrbyfloat(KEY, field, value)
+            pipe.hincrbyfloat(keys.METRICS, field, value)
         try:
             await pipe.execute()
         except (RedisError, OSError) as exc:  # keep the counts for the next flush
@@ -92,7 +93,7 @@ class Metrics:
     async def render(self) -> str:
         """Prometheus text exposition of every process's counts."""
         await self.flush()
-        stored = {k.decode(): float(v) for k, v in (await self._redis.hgetall(KEY)).items()}
+        stored = {k.decode(): float(v) for k, v in (await self._redis.hgetall(keys.METRICS)).items()}
         lines = []
         for name, (kind, text) in DESCRIPTIONS.items():
             lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]

@@ -11,8 +11,9 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
+
 CODE_TTL_SECONDS = 600
-_PREFIX = "rd:otp:"
 
 
 class CodeCheck(Enum):
@@ -35,7 +36,7 @@ class OneTimeCodes:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def _slot(self, account_ref: str, conversation_id: str) -> str:
-        return f"{_PREFIX}{account_ref}:{conversation_id}"
+        return keys.one_time_code(account_ref, conversation_id)
 
     async def issue(self, account_ref: str, conversation_id: str) -> str:
         """A fresh code for this account in this conversation; any earlier one stops working."""

@@ -21,10 +21,10 @@ from typing import Any, Awaitable, Callable, Optional
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from recoverydesk.adapters import keys
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 
 log = logging.getLogger("recoverydesk.outbox")
-_PREFIX = "rd:outbox:"
 DONE_RETENTION_SECONDS = 7 * 24 * 3600
 LEASE_SECONDS = 60
 
@@ -120,7 +120,7 @@ class Outbox:
         self.name = name
         self._box = box
         self.backoff = backoff
-        self._due = f"{_PREFIX}{name}:due"
+        self._due = keys.outbox_due(name)
         self._put = redis.register_script(_PUT)
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._done = redis.register_script(_DONE)
@@ -128,7 +128,7 @@ class Outbox:
         self._give_up = redis.register_script(_GIVE_UP)
 
     def _item(self, key: str) -> str:
-        return f"{_PREFIX}{self.name}:item:{key}"
+        return keys.outbox_item(self.name, key)
 
     def _context(self, key: str) -> str:
         return f"outbox:{self.name}:{key}"

@@ -8,11 +8,12 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
+
 FREE_FAILURES = 5
 FIRST_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 3600
 HARD_LIMIT = 100
-_PREFIX = "rd:limits:"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class FailureCounter:
         self._redis = redis
 
     def _key(self, factor: str, account_ref: str) -> str:
-        return f"{_PREFIX}failures:{factor}:{account_ref}"
+        return keys.failures(factor, account_ref)
 
     async def check(self, factor: str, account_ref: str, now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
@@ -73,7 +74,7 @@ class SendingLimit:
 
     async def take(self, subject: str, now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
-        key = f"{_PREFIX}sends:{self._name}:{subject}"
+        key = keys.sends(self._name, subject)
         pipe = self._redis.pipeline(transaction=True)
         pipe.zremrangebyscore(key, "-inf", now - self._window)
         pipe.zrange(key, 0, 0, withscores=True)

@@ -10,6 +10,8 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
+
 LINK_TTL_SECONDS = {"password": 15 * 60, "totp": 10 * 60, "recovery-codes": 10 * 60}
 
 
@@ -21,11 +23,11 @@ class LinkGrant:
 
 
 def _key(token: str) -> str:
-    return "rd:secure_link:" + hashlib.sha256(token.encode()).hexdigest()
+    return keys.secure_link(hashlib.sha256(token.encode()).hexdigest())
 
 
 def _by_account(account_ref: str) -> str:
-    return f"rd:secure_link:account:{account_ref}"
+    return keys.secure_links_of_account(account_ref)
 
 
 class SecureLinks:

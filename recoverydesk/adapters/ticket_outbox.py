@@ -13,17 +13,14 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
 from recoverydesk.adapters.outbox import Backoff, Outbox, OutboxWorker
 from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.tickets import ticket_number
 
-TICKET_SEQUENCE = "rd:helpdesk:ticket_seq"  # the sequence TicketStore.next_id draws from
 FIRST_ATTEMPT_SECONDS = 4.0
 HOLD_SECONDS = 30.0  # keeps the worker off an item while the action makes the first attempt
-
-
-def ticket_number(sequence: int) -> str:
-    return f"RD-{sequence:06d}"
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ class TicketOutbox:
     async def escalate(self, key: str, payload: dict[str, Any]) -> Escalation:
         """Files the ticket now if the plugin answers within a few seconds, else leaves it queued."""
         if await self.outbox.state(key) is None:
-            ticket_id = ticket_number(await self._redis.incr(TICKET_SEQUENCE))
+            ticket_id = ticket_number(await self._redis.incr(keys.TICKET_SEQUENCE))
             queued = await self.outbox.put(
                 key, {"ticket": {**payload, "id": ticket_id}, "key": key}, ref=ticket_id, hold_seconds=HOLD_SECONDS
             )

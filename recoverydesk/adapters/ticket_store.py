@@ -8,12 +8,11 @@ from typing import Callable, Optional
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from recoverydesk.adapters.audit_log import ALL_STREAM, MAX_ENTRIES, _ticket_stream
+from recoverydesk.adapters import keys
+from recoverydesk.adapters.audit_log import MAX_ENTRIES
 from recoverydesk.adapters.optimistic import update_document
-from recoverydesk.domain.tickets import Ticket, iso, queue_score, utc_now
+from recoverydesk.domain.tickets import TICKET_NUMBER_FORMAT, Ticket, iso, queue_score, ticket_number, utc_now
 
-PREFIX = "rd:helpdesk:"
-CHANGES_STREAM = "rd:helpdesk:changes"
 CHANGES_MAXLEN = 10_000
 OPEN_STATUSES = ("new", "open", "pending")
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
@@ -48,7 +47,7 @@ if ARGV[8] ~= '' then
     return {0, id, held}
   end
 else
-  id = string.format('RD-%06d', redis.call('INCR', KEYS[2]))
+  id = string.format('TICKET_NUMBER_FORMAT', redis.call('INCR', KEYS[2]))
 end
 local body = '{"id": "' .. id .. '", ' .. ARGV[1]
 redis.call('SET', KEYS[7] .. id, body)
@@ -65,7 +64,7 @@ end
 redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[6], '*', unpack(entry))
 redis.call('XADD', KEYS[9] .. id, '*', unpack(entry))
 return {1, id, body}
-"""
+""".replace("TICKET_NUMBER_FORMAT", TICKET_NUMBER_FORMAT)  # the one RD- format, see domain.tickets
 
 
 class TicketNumberTaken(Exception):
@@ -73,7 +72,7 @@ class TicketNumberTaken(Exception):
 
 
 def _key(*parts: str) -> str:
-    return PREFIX + ":".join(parts)
+    return keys.helpdesk(*parts)
 
 
 def _decode(value: object) -> str:
@@ -87,8 +86,7 @@ class TicketStore:
         self._intake = redis.register_script(_INTAKE)
 
     async def next_id(self) -> str:
-        number = await self._redis.incr(_key("ticket_seq"))
-        return f"RD-{number:06d}"
+        return ticket_number(await self._redis.incr(keys.TICKET_SEQUENCE))
 
     async def create(self, ticket: Ticket, idempotency_key: str, created_ts: float) -> tuple[bool, str]:
         """Stores the ticket unless the key was seen; returns (created, id of the stored ticket)."""
@@ -99,7 +97,7 @@ class TicketStore:
                 _key("queue", "open"),
                 _key("queue", "all"),
                 _key("conversation", ticket.conversation_id),
-                CHANGES_STREAM,
+                keys.CHANGES_STREAM,
             ],
             args=[
                 ticket.id,
@@ -129,14 +127,14 @@ class TicketStore:
         created, ticket_id, body = await self._intake(
             keys=[
                 _key("idem", idempotency_key),
-                _key("ticket_seq"),
+                keys.TICKET_SEQUENCE,
                 _key("queue", "open"),
                 _key("queue", "all"),
                 _key("conversation", ticket.conversation_id),
-                CHANGES_STREAM,
+                keys.CHANGES_STREAM,
                 _key("ticket", ""),
-                ALL_STREAM,
-                _ticket_stream(""),  # the prefix of a ticket's own audit stream
+                keys.AUDIT_STREAM,
+                keys.ticket_audit_stream(""),  # the prefix of a ticket's own audit stream
             ],
             args=[
                 members[1:],
@@ -172,7 +170,7 @@ class TicketStore:
                 pipe.zadd(_key("queue", "open"), {ticket.id: queue_score(ticket)})
             else:
                 pipe.zrem(_key("queue", "open"), ticket.id)
-            pipe.xadd(CHANGES_STREAM, {"ticket_id": ticket.id}, maxlen=CHANGES_MAXLEN, approximate=True)
+            pipe.xadd(keys.CHANGES_STREAM, {"ticket_id": ticket.id}, maxlen=CHANGES_MAXLEN, approximate=True)
 
         return await update_document(
             self._redis, _key("ticket", ticket_id), Ticket.from_dict, change, stage, f"No ticket {ticket_id}."

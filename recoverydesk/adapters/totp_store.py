@@ -8,6 +8,7 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.adapters.account_store import AccountStore
 from recoverydesk.adapters.directory import totp_context
 from recoverydesk.domain import totp
@@ -52,7 +53,7 @@ class TotpStore:
 
     @staticmethod
     def _key(ref: str, part: str) -> str:
-        return f"rd:account:{ref}:{part}"
+        return keys.account(ref, part)
 
     async def start_enrollment(self, ref: str) -> str:
         """A fresh seed, pending for ten minutes; it replaces any earlier pending one."""

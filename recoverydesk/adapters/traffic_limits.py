@@ -16,9 +16,8 @@ from typing import Mapping, Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.settings import Settings
-
-_PREFIX = "rd:limits:rl4:"
 
 # KEYS: session counter, global counter. ARGV: session limit, global limit, session ttl, global ttl.
 _TAKE = """
@@ -107,7 +106,10 @@ class TrafficLimits:
         session_window = int(now // session.window_seconds)
         global_window = int(now // everyone.window_seconds)
         refused = await self._take(
-            keys=[f"{_PREFIX}{kind}:session:{session_id}:{session_window}", f"{_PREFIX}{kind}:global:{global_window}"],
+            keys=[
+                keys.traffic_window(kind, f"session:{session_id}", session_window),
+                keys.traffic_window(kind, "global", global_window),
+            ],
             args=[session.count, everyone.count, session.window_seconds + 5, everyone.window_seconds + 5],
         )
         if refused == 1:

@@ -10,15 +10,16 @@ from typing import Optional
 
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
+
 LEVELS = ("none", "basic", "strong")
 VERIFIED_TTL_SECONDS = 30 * 60
 PENDING_TTL_SECONDS = 10 * 60
-_PREFIX = "rd:verification:"
 
 
 def _by_account(account_ref: str) -> str:
     """The conversations holding a grant or a pending code for an account, so a recovery can revoke them."""
-    return f"rd:verification_by_account:{account_ref}"
+    return keys.verification_by_account(account_ref)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class VerificationStore:
         self._redis = redis
 
     async def get(self, conversation_id: str) -> Verification:
-        raw = await self._redis.get(_PREFIX + conversation_id)
+        raw = await self._redis.get(keys.verification(conversation_id))
         return Verification(**json.loads(raw)) if raw else Verification()
 
     async def grant(self, conversation_id: str, account_ref: str, level: str, method: str) -> Verification:
@@ -48,7 +49,7 @@ class VerificationStore:
         methods = current.methods if current.account_ref == account_ref else []
         granted = Verification(account_ref, level, sorted(set(methods + [method])))
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(_PREFIX + conversation_id, json.dumps(asdict(granted)), ex=VERIFIED_TTL_SECONDS)
+        pipe.set(keys.verification(conversation_id), json.dumps(asdict(granted)), ex=VERIFIED_TTL_SECONDS)
         pipe.sadd(_by_account(account_ref), conversation_id)
         pipe.expire(_by_account(account_ref), VERIFIED_TTL_SECONDS)
         await pipe.execute()
@@ -57,14 +58,14 @@ class VerificationStore:
     async def set_pending(self, conversation_id: str, account_ref: Optional[str]) -> None:
         """The account a code was (or, for an unknown address, was not) sent to."""
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(f"{_PREFIX}{conversation_id}:pending", account_ref or "", ex=PENDING_TTL_SECONDS)
+        pipe.set(keys.verification_pending(conversation_id), account_ref or "", ex=PENDING_TTL_SECONDS)
         if account_ref:
             pipe.sadd(_by_account(account_ref), conversation_id)
             pipe.expire(_by_account(account_ref), VERIFIED_TTL_SECONDS)  # outlives every grant and pending code
         await pipe.execute()
 
     async def pending(self, conversation_id: str) -> Optional[str]:
-        raw = await self._redis.get(f"{_PREFIX}{conversation_id}:pending")
+        raw = await self._redis.get(keys.verification_pending(conversation_id))
         return None if raw is None else raw.decode()
 
     async def revoke_others(self, account_ref: str, keep_conversation: str) -> int:
@@ -73,14 +74,14 @@ class VerificationStore:
         others = [c.decode() for c in await self._redis.smembers(index) if c.decode() != keep_conversation]
         if not others:
             return 0
-        grants = await self._redis.mget([_PREFIX + c for c in others])
-        pendings = await self._redis.mget([f"{_PREFIX}{c}:pending" for c in others])
+        grants = await self._redis.mget([keys.verification(c) for c in others])
+        pendings = await self._redis.mget([keys.verification_pending(c) for c in others])
         doomed = []
         for conversation, grant, pending in zip(others, grants, pendings, strict=True):
             if grant and json.loads(grant).get("account_ref") == account_ref:
-                doomed.append(_PREFIX + conversation)
+                doomed.append(keys.verification(conversation))
             if pending and pending.decode() == account_ref:
-                doomed.append(f"{_PREFIX}{conversation}:pending")
+                doomed.append(keys.verification_pending(conversation))
         pipe = self._redis.pipeline(transaction=True)
         if doomed:
             pipe.delete(*doomed)

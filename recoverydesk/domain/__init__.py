@@ -1,0 +1,1 @@
+"""Rules without I/O: imports only the standard library, pure libraries and recoverydesk.domain."""

@@ -11,11 +11,6 @@ from recoverydesk.domain.redaction import mask_email, redact_text
 MAX_TRANSCRIPT_ENTRIES = 200
 
 
-def conversation_stream(conversation_id: str) -> str:
-    """The Redis stream where the Rasa event broker writes a conversation's lines."""
-    return f"rd:conversation:{conversation_id}:lines"
-
-
 def _at(event: dict[str, Any]) -> str:
     stamp = event.get("timestamp")
     if not isinstance(stamp, (int, float)):

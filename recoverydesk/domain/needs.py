@@ -7,7 +7,7 @@ message (the NLU has one intent for every breach question); agents may edit them
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 from recoverydesk.domain.triage import need_tag
 
@@ -66,7 +66,7 @@ def check_tag(tag: str) -> None:
     family, _, value = tag.partition(":")
     if family not in CONTROLLED_PREFIXES or not value:
         return
-    allowed = {
+    allowed: Callable[[str], bool] = {
         "need": lambda v: f"need:{v}" in NEEDS,
         "verified": lambda v: v in VERIFIED_VALUES,
         "incident": lambda v: bool(_INCIDENT_ID.match(v)),

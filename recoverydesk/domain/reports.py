@@ -78,8 +78,8 @@ def _within(moment: datetime, start: datetime, end: datetime) -> bool:
 def _contacts_section(contacts: list[Contact]) -> dict[str, Any]:
     by_channel = Counter(c.channel for c in contacts)
     by_need = Counter({need: 0 for need in NEEDS})
-    by_channel_need: dict[str, Counter] = {}
-    by_incident: Counter = Counter()
+    by_channel_need: dict[str, Counter[str]] = {}
+    by_incident: Counter[str] = Counter()
     for contact in contacts:
         for need in contact.needs:
             by_need[need] += 1

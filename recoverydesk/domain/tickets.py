@@ -18,7 +18,22 @@ TRANSCRIPT_ROLES = ("customer", "bot", "agent")
 DEFAULT_SLA_MINUTES = {"urgent": 15, "high": 60, "normal": 8 * 60, "low": 24 * 60}
 MAX_TEXT = 4000
 MAX_TRANSCRIPT = 200
+# printf style, so that Python (`%`) and the helpdesk's Lua intake (string.format) share one format
+TICKET_NUMBER_FORMAT = "RD-%06d"
+# The one ticket id pattern: what TICKET_NUMBER_FORMAT makes for any sequence number below 10**12
+TICKET_ID = re.compile(r"RD-[0-9]{6,12}")
+TICKET_ID_IN_TEXT = re.compile(rf"\b{TICKET_ID.pattern}\b")  # a ticket id quoted in a sentence
 _TAG = re.compile(r"^[a-z0-9_]+(:[A-Za-z0-9_.-]+)?$")
+
+
+def ticket_number(sequence: int) -> str:
+    """The ticket id for a number drawn from the ticket sequence: RD- and at least six digits."""
+    return TICKET_NUMBER_FORMAT % sequence
+
+
+def is_ticket_id(value: object) -> bool:
+    """True for a whole ticket id (a string matching TICKET_ID end to end, no trailing newline)."""
+    return isinstance(value, str) and TICKET_ID.fullmatch(value) is not None
 
 
 def utc_now() -> datetime:
@@ -77,7 +92,7 @@ def _text(payload: Mapping[str, Any], name: str, default: Optional[str] = None, 
 
 def _choice(payload: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: Optional[str] = None) -> str:
     value = payload.get(name, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise InvalidRequest(f"'{name}' must be one of: {', '.join(allowed)}.")
     return value
 

@@ -74,13 +74,15 @@ def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     """A supervisor to try the console with; its login is kept in var/ for development only."""
     from redis import Redis as SyncRedis
 
+    from recoverydesk.adapters import keys
+
     path = settings.var_dir / "demo-agent.json"
     demo = json.loads(path.read_text()) if path.exists() else None
-    if demo and SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{demo['username']}"):
+    if demo and SyncRedis.from_url(redis_url).exists(keys.agent(demo["username"])):
         return demo
     password = secrets.token_urlsafe(15)
     username = "demo-supervisor"
-    if SyncRedis.from_url(redis_url).exists(f"rd:helpdesk:agent:{username}"):
+    if SyncRedis.from_url(redis_url).exists(keys.agent(username)):
         username = f"demo-{secrets.token_hex(3)}"
     seed = asyncio.run(_add_agent(settings, redis_url, username, password, "supervisor"))
     demo = {"username": username, "password": password, "totp_secret": seed}
@@ -231,9 +233,9 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
 
     from redis.asyncio import Redis
 
-    from helpdesk_plugin.web.report_page import standalone_page
     from recoverydesk.domain.reports import to_csv
     from recoverydesk.services.daily_report import load_daily_report
+    from recoverydesk.services.report_page import standalone_page
 
     now = datetime.now(timezone.utc)
     try:

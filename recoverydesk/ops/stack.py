@@ -22,6 +22,7 @@ from typing import Callable, Mapping, Optional
 
 import yaml
 
+from recoverydesk.adapters import keys
 from recoverydesk.settings import RedisLocation, Settings
 
 BIN = Path(sys.executable).parent
@@ -133,13 +134,13 @@ def runtime_endpoints(settings: Settings, actions_url: Optional[str] = None) -> 
         "action_endpoint": {"url": actions_url or settings.actions_url},
         "tracker_store": {
             "type": "bot.rasa_plugins.tracker_store.RedactingRedisTrackerStore",
-            "key_prefix": "rdtracker",  # Rasa accepts only alphanumeric prefixes
+            "key_prefix": keys.TRACKER_PREFIX,  # Rasa accepts only alphanumeric prefixes
             "record_exp": 7 * 24 * 3600,
             **redis_common,
         },
         "lock_store": {
             "type": "bot.rasa_plugins.lock_store.AsyncRedisLockStore",
-            "key_prefix": "rdlock",
+            "key_prefix": keys.LOCK_PREFIX,
             **redis_common,
         },
         "event_broker": {

@@ -1,0 +1,1 @@
+"""Use cases the faces call; bootstrap.py builds them: may import domain, adapters, settings; no ops or face."""

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from recoverydesk.adapters import keys
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.incident_store import IncidentStore
 from recoverydesk.adapters.mail import Mailer, MailNotSent
@@ -25,17 +26,7 @@ from recoverydesk.domain.reports import AlertFacts
 from recoverydesk.domain.tickets import iso, utc_now
 
 log = logging.getLogger("recoverydesk.alerts")
-PREFIX = "rd:alerts:"
-SENT_LOG = "rd:alerts:sent"
 ONCE_TTL_SECONDS = 90 * 24 * 3600
-
-
-def _once(key: str) -> str:
-    return f"{PREFIX}once:{key}"
-
-
-def _kinds(incident_id: str) -> str:
-    return f"{PREFIX}kinds:{incident_id}"
 
 
 class AlertLedger:
@@ -48,14 +39,14 @@ class AlertLedger:
         """The alerts not sent yet, in one round trip."""
         if not alerts:
             return []
-        sent = await self._redis.mget([_once(a.key) for a in alerts])
+        sent = await self._redis.mget([keys.alert_once(a.key) for a in alerts])
         return [a for a, mark in zip(alerts, sent, strict=True) if mark is None]
 
     async def claim(self, alert: Alert, now: datetime) -> bool:
-        return bool(await self._redis.set(_once(alert.key), iso(now), nx=True, ex=ONCE_TTL_SECONDS))
+        return bool(await self._redis.set(keys.alert_once(alert.key), iso(now), nx=True, ex=ONCE_TTL_SECONDS))
 
     async def release(self, alert: Alert) -> None:
-        await self._redis.delete(_once(alert.key))
+        await self._redis.delete(keys.alert_once(alert.key))
 
     async def sent(self, alert: Alert, now: datetime, delivered: bool) -> None:
         entry = {
@@ -70,21 +61,20 @@ class AlertLedger:
             "delivered": delivered,
         }
         pipe = self._redis.pipeline(transaction=True)
-        pipe.zadd(SENT_LOG, {json.dumps(entry, sort_keys=True): now.timestamp()})
+        pipe.zadd(keys.ALERTS_SENT, {json.dumps(entry, sort_keys=True): now.timestamp()})
         if alert.incident_id and alert.data_kinds:
-            pipe.sadd(_kinds(alert.incident_id), *alert.data_kinds)
+            pipe.sadd(keys.alert_kinds(alert.incident_id), *alert.data_kinds)
         await pipe.execute()
 
     async def reported_kinds(self, incident_ids: list[str]) -> dict[str, set[str]]:
         result = {}
         for incident_id in incident_ids:
-            result[incident_id] = {
-                k.decode() if isinstance(k, bytes) else k for k in await self._redis.smembers(_kinds(incident_id))
-            }
+            kinds = await self._redis.smembers(keys.alert_kinds(incident_id))
+            result[incident_id] = {k.decode() if isinstance(k, bytes) else k for k in kinds}
         return result
 
     async def sent_between(self, start_ts: float, end_ts: float) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in await self._redis.zrangebyscore(SENT_LOG, start_ts, f"({end_ts}")]
+        return [json.loads(raw) for raw in await self._redis.zrangebyscore(keys.ALERTS_SENT, start_ts, f"({end_ts}")]
 
 
 def alert_facts(entry: dict[str, Any]) -> AlertFacts:

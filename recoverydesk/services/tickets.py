@@ -10,17 +10,16 @@ from datetime import datetime
 from typing import Any, Optional
 
 from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.keys import conversation_stream
 from recoverydesk.adapters.live_feed import CHANGES_STREAM, LiveFeed, field_text, line_from_stream
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.ticket_store import TicketNumberTaken, TicketStore
 from recoverydesk.domain.agents import AgentSession
-from recoverydesk.domain.conversation import conversation_stream
 from recoverydesk.domain.errors import Conflict, InvalidRequest, NotFound, Unauthenticated
 from recoverydesk.domain.signing import SignatureError, verify
-from recoverydesk.domain.tickets import MAX_TRANSCRIPT, PRIORITIES, STATUSES, Ticket, new_ticket, utc_now
+from recoverydesk.domain.tickets import MAX_TRANSCRIPT, PRIORITIES, STATUSES, Ticket, is_ticket_id, new_ticket, utc_now
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
-_TICKET_ID = re.compile(r"^RD-[0-9]{6,12}$")
 KEEPALIVE_MS = 15_000
 Event = Optional[tuple[str, Any]]  # (kind, data) or None when nothing happened for a while
 
@@ -60,7 +59,7 @@ class TicketDesk:
         if payload.get("idempotency_key", idempotency_key) != idempotency_key:
             raise Unauthenticated("The signed request was made for another Idempotency-Key.")
         reserved = payload.get("id")  # the number the action server already gave the customer
-        if reserved is not None and not (isinstance(reserved, str) and _TICKET_ID.match(reserved)):
+        if reserved is not None and not (isinstance(reserved, str) and is_ticket_id(reserved)):
             raise InvalidRequest("'id' must be a ticket number like RD-000123.")
         ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
         try:

@@ -1,0 +1,1 @@
+"""The whole stack through its HTTP API, web chat and Chromium: may import anything."""

@@ -1,0 +1,1 @@
+"""Each adapter against the real service (Redis, SMTP, the helpdesk app): may import anything."""

@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from helpdesk_plugin.web.report_page import bar_chart, report_body
 from recoverydesk.domain.contacts import contact_for, verification_outcome
 from recoverydesk.domain.errors import InvalidRequest
 from recoverydesk.domain.incidents import close, data_kinds_in, declare
 from recoverydesk.domain.needs import NEEDS, needs_for
 from recoverydesk.domain.reports import TicketFacts, daily_report, percentile, to_csv
 from recoverydesk.domain.tickets import new_ticket, validate_tags
+from recoverydesk.services.report_page import bar_chart, report_body
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 INCIDENT = {

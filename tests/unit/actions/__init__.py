@@ -1,0 +1,1 @@
+"""Action tests in the rasa-sdk style (Tracker, CollectingDispatcher, fake services): may import anything."""

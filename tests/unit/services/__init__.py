@@ -1,0 +1,1 @@
+"""Service tests with in-memory fakes: may import anything, start no server."""

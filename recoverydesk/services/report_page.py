@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from recoverydesk.domain.triage import PRIORITIES
+from recoverydesk.settings import ROOT
 
-STYLESHEET = Path(__file__).parent / "static" / "report.css"
+STYLESHEET = ROOT / "helpdesk_plugin" / "web" / "static" / "report.css"  # the console serves the same file
 BAR_COLOUR = "#2f6fb0"
 SECOND_COLOUR = "#e0913a"
 ROW_HEIGHT = 22
