@@ -46,13 +46,14 @@ for _, key in ipairs(keys) do redis.call('ZADD', KEYS[1], ARGV[2], key) end
 return keys
 """
 
-# KEYS: item, due. ARGV: key, result json, retention. Only a pending item can become delivered.
-_DONE = """
+# KEYS: item, due. ARGV: key, final state (delivered | failed), field, value, retention. Only a
+# pending item can end, once; its payload (maybe a secret) is dropped and the item kept a while.
+_FINISH = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'delivered', 'result', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], ARGV[3], ARGV[4])
 redis.call('HDEL', KEYS[1], 'payload')
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 """
 
@@ -63,17 +64,6 @@ local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return attempts
 """
-
-# KEYS: item, due. ARGV: key, reason, retention. Gives up: the payload (maybe a secret) is dropped.
-_GIVE_UP = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'failed', 'reason', ARGV[2])
-redis.call('HDEL', KEYS[1], 'payload')
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-
 
 class PermanentFailure(Exception):
     """The receiver refused the delivery for good (retrying cannot help)."""
@@ -123,9 +113,8 @@ class Outbox:
         self._due = keys.outbox_due(name)
         self._put = redis.register_script(_PUT)
         self._claim_due = redis.register_script(_CLAIM_DUE)
-        self._done = redis.register_script(_DONE)
+        self._finish = redis.register_script(_FINISH)
         self._retry = redis.register_script(_RETRY)
-        self._give_up = redis.register_script(_GIVE_UP)
 
     def _item(self, key: str) -> str:
         return keys.outbox_item(self.name, key)
@@ -172,10 +161,7 @@ class Outbox:
 
     async def delivered(self, key: str, result: Optional[dict[str, Any]] = None) -> bool:
         """Marks ``key`` delivered; False if it already was (or was given up)."""
-        done = await self._done(
-            keys=[self._item(key), self._due], args=[key, json.dumps(result or {}), DONE_RETENTION_SECONDS]
-        )
-        return bool(done)
+        return await self._end(key, "delivered", "result", json.dumps(result or {}))
 
     async def retry_later(self, key: str, now: Optional[float] = None) -> float:
         """Counts a failed attempt and schedules the next; returns the delay chosen."""
@@ -186,7 +172,13 @@ class Outbox:
         return delay
 
     async def give_up(self, key: str, reason: str) -> None:
-        await self._give_up(keys=[self._item(key), self._due], args=[key, reason, DONE_RETENTION_SECONDS])
+        await self._end(key, "failed", "reason", reason)
+
+    async def _end(self, key: str, state: str, field: str, value: str) -> bool:
+        ended = await self._finish(
+            keys=[self._item(key), self._due], args=[key, state, field, value, DONE_RETENTION_SECONDS]
+        )
+        return bool(ended)
 
     async def state(self, key: str) -> Optional[str]:
         value = await self._redis.hget(self._item(key), "state")

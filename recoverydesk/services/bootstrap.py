@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Generic, Optional, TypeVar
 
 from redis.asyncio import Redis
 
@@ -59,6 +59,8 @@ from recoverydesk.services.typed_codes import TypedCodes
 from recoverydesk.services.verification import Background, VerificationService
 from recoverydesk.services.web_sessions import WebSessions
 from recoverydesk.settings import Settings
+
+Built = TypeVar("Built")
 
 
 def redis_for(settings: Settings) -> Redis:
@@ -152,20 +154,32 @@ class Services:
         )
 
 
-_current: Optional[Services] = None
+class OnFirstUse(Generic[Built]):
+    """One face's collaborators, built from this process's settings when first asked for."""
+
+    def __init__(self, build: Callable[[Settings], Built]) -> None:
+        self._build = build
+        self._built: Optional[Built] = None
+
+    def get(self) -> Built:
+        if self._built is None:
+            self._built = self._build(settings_module.load())
+        return self._built
+
+    def use(self, built: Optional[Built]) -> None:
+        self._built = built
+
+
+_services = OnFirstUse(Services.from_settings)
 
 
 def current() -> Services:
-    global _current
-    if _current is None:
-        _current = Services.from_settings(settings_module.load())
-    return _current
+    return _services.get()
 
 
 def use(services: Optional[Services]) -> None:
     """Installs the action server's services (tests: fakes); ``None`` builds them afresh on next use."""
-    global _current
-    _current = services
+    _services.use(services)
 
 
 # --- the Rasa channels (bot/channels/) ---
@@ -215,19 +229,15 @@ class Channels:
         )
 
 
-_channels: Optional[Channels] = None
+_channels = OnFirstUse(Channels.from_settings)
 
 
 def channels() -> Channels:
-    global _channels
-    if _channels is None:
-        _channels = Channels.from_settings(settings_module.load())
-    return _channels
+    return _channels.get()
 
 
-def use_channels(built: Channels) -> None:
-    global _channels
-    _channels = built
+def use_channels(built: Optional[Channels]) -> None:
+    _channels.use(built)
 
 
 # --- the helpdesk plugin (helpdesk_plugin/) ---

@@ -5,17 +5,19 @@ each turn's outcome and latency are counted for ``/metrics`` on the helpdesk plu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.traffic_limits import OverLimit, TrafficLimits
 
 __all__ = ["ChannelGuard", "OverLimit"]
 
 
+@dataclass
 class ChannelGuard:
-    def __init__(self, limits: TrafficLimits, metrics: Metrics, max_chars: int) -> None:
-        self.limits = limits
-        self.metrics = metrics
-        self.max_chars = max_chars  # the longest message a customer may send (INPUT_MAX_CHARS)
+    limits: TrafficLimits
+    metrics: Metrics
+    max_chars: int
 
     async def admit(self, session_id: str) -> None:
         """Counts one message for the session, or raises ``OverLimit`` (nothing counted)."""

@@ -80,16 +80,16 @@ def conversation_start(events: list[dict[str, Any]], now: Optional[float] = None
     return now if now is not None else datetime.now(timezone.utc).timestamp()
 
 
+@dataclass
 class CrisisService:
-    def __init__(self, incidents: IncidentReader, contacts: ContactWriter, verifications: VerificationReader) -> None:
-        self._incidents = incidents
-        self._contacts = contacts
-        self._verifications = verifications
+    incidents: IncidentReader
+    contacts: ContactWriter
+    verifications: VerificationReader
 
     async def active_incident(self) -> Optional[Incident]:
         """The most recently started active incident; none when Redis cannot say."""
         try:
-            found = await self._incidents.active()
+            found = await self.incidents.active()
         except RedisError as exc:
             log.warning("crisis.incident_lookup_failed", extra={"kind": type(exc).__name__})
             return None
@@ -113,7 +113,7 @@ class CrisisService:
     ) -> None:
         """Writes the conversation's contact record; a Redis failure never breaks the conversation."""
         try:
-            verified = await self._verifications.get(conversation.id)
+            verified = await self.verifications.get(conversation.id)
             started = conversation_start(conversation.events)
             contact = contact_for(
                 conversation_id=conversation.id,
@@ -127,6 +127,6 @@ class CrisisService:
                 ticket_id=ticket_id or conversation.slot("ticket_id"),
                 closed=closed,
             )
-            await self._contacts.save(contact, started)
+            await self.contacts.save(contact, started)
         except RedisError as exc:
             log.warning("crisis.contact_not_recorded", extra={"kind": type(exc).__name__})

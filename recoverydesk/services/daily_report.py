@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -45,32 +46,32 @@ def ticket_facts(ticket: Ticket, audit: list[dict[str, Any]]) -> TicketFacts:
     )
 
 
+@dataclass
 class DailyReports:
     """The day's report from the stores, and an agent's reading of it (audited)."""
 
-    def __init__(self, tickets: TicketStore, audit: AuditLog, contacts: ContactLog, ledger: AlertLedger) -> None:
-        self._tickets = tickets
-        self._audit = audit
-        self._contacts = contacts
-        self._ledger = ledger
+    tickets: TicketStore
+    audit: AuditLog
+    contacts: ContactLog
+    ledger: AlertLedger
 
     async def for_day(self, day: date, now: Optional[datetime] = None) -> dict[str, Any]:
         now = now or utc_now()
         start, end = day_window(day)
-        contacts = await self._contacts.started_between(start.timestamp(), end.timestamp())
-        created = await self._tickets.created_between((start - BACKLOG_LOOKBACK).timestamp(), end.timestamp())
+        contacts = await self.contacts.started_between(start.timestamp(), end.timestamp())
+        created = await self.tickets.created_between((start - BACKLOG_LOOKBACK).timestamp(), end.timestamp())
         tickets = {t.id: t for t in created}
-        for ticket in await self._tickets.list(limit=1_000_000):
+        for ticket in await self.tickets.list(limit=1_000_000):
             tickets.setdefault(ticket.id, ticket)
         ordered = sorted(tickets.values(), key=lambda t: t.id)
-        trails = await asyncio.gather(*(self._audit.for_ticket(t.id) for t in ordered))
+        trails = await asyncio.gather(*(self.audit.for_ticket(t.id) for t in ordered))
         facts = [ticket_facts(t, trail) for t, trail in zip(ordered, trails, strict=True)]
-        alerts = [alert_facts(e) for e in await self._ledger.sent_between(start.timestamp(), end.timestamp())]
+        alerts = [alert_facts(e) for e in await self.ledger.sent_between(start.timestamp(), end.timestamp())]
         return daily_report(day, now, contacts, facts, alerts)
 
     async def read(self, agent: AgentSession, day: date, now: datetime, **audit_detail: str) -> dict[str, Any]:
         report = await self.for_day(day, now)
-        await self._audit.record("report.read", agent.username, day=day.isoformat(), **audit_detail)
+        await self.audit.record("report.read", agent.username, day=day.isoformat(), **audit_detail)
         return report
 
 

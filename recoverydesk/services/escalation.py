@@ -80,17 +80,17 @@ class TrafficLimit(Protocol):
     async def take(self, kind: str, session_id: str) -> None: ...
 
 
+@dataclass
 class TicketsThroughOutbox:
     """``Tickets`` over the adapter's outbox: whether a key was escalated, and the escalation itself."""
 
-    def __init__(self, tickets: TicketOutbox) -> None:
-        self._tickets = tickets
+    tickets: TicketOutbox
 
     async def filed_before(self, key: str) -> bool:
-        return await self._tickets.outbox.state(key) is not None
+        return await self.tickets.outbox.state(key) is not None
 
     async def escalate(self, key: str, payload: dict[str, Any]) -> Escalation:
-        return await self._tickets.escalate(key, payload)
+        return await self.tickets.escalate(key, payload)
 
 
 def _second_factor_trouble(conversation: Conversation) -> bool:
@@ -151,35 +151,26 @@ def misunderstood(events: list[dict[str, Any]]) -> str:
     return "twice" if in_a_row >= 2 else "once"
 
 
+@dataclass(kw_only=True)
 class EscalationService:
-    def __init__(
-        self,
-        *,
-        accounts: Accounts,
-        verifications: Verifications,
-        tickets: Tickets,
-        limits: TrafficLimit,
-        crisis: CrisisService,
-        support_phone: str,
-    ) -> None:
-        self._accounts = accounts
-        self._verifications = verifications
-        self._tickets = tickets
-        self._limits = limits
-        self._crisis = crisis
-        self._support_phone = support_phone
+    accounts: Accounts
+    verifications: Verifications
+    tickets: Tickets
+    limits: TrafficLimit
+    crisis: CrisisService
+    support_phone: str
 
     async def triage(self, conversation: Conversation) -> Triage:
         """Category and priority from the customer's words; recorded as the conversation's contact."""
         category = category_for_intent(conversation.intent) or "other"
         priority = priority_for(category)
         needs = needs_for(category, conversation.text)
-        incident = await self._crisis.active_incident()
+        incident = await self.crisis.active_incident()
         tags = with_incident((conversation.slot("conversation_tags") or []) + needs, incident, category)
         step = next_step(category, priority, evidence_asked=False)
         if step == "breach_answer" and incident is not None:
             step = "incident_answer"
-        await self._crisis.record_contact(conversation, category, priority, tags)
+        await self.crisis.record_contact(conversation, category, priority, tags)
         return Triage(category, priority, step, tags)
 
     @staticmethod
@@ -197,32 +188,32 @@ class EscalationService:
         """Files the ticket once per customer turn (a retried action is not a new escalation)."""
         category = conversation.slot("triage_category") or "other"
         priority = conversation.slot("triage_priority") or priority_for(category)
-        incident = await self._crisis.active_incident()
+        incident = await self.crisis.active_incident()
         incident_tags = with_incident(conversation.slot("conversation_tags") or [], incident)
         tags = ticket_tags(conversation, category, incident_tags)
-        verified = await self._verifications.get(conversation.id)
-        account = await self._accounts.get(verified.account_ref) if verified.account_ref else None
+        verified = await self.verifications.get(conversation.id)
+        account = await self.accounts.get(verified.account_ref) if verified.account_ref else None
         payload = bot_ticket(conversation, category, priority, tags, verified, account)
         key = escalation_key(conversation.id, conversation.events)
-        if not await self._tickets.filed_before(key):
+        if not await self.tickets.filed_before(key):
             try:
-                await self._limits.take("tickets", conversation.id)
+                await self.limits.take("tickets", conversation.id)
             except OverLimit as limited:
                 return TicketFiling(
                     Filing.TOO_MANY,
                     scope=limited.scope,
                     minutes=str(limited.minutes),
-                    support_phone=self._support_phone,
+                    support_phone=self.support_phone,
                 )
-        escalation = await self._tickets.escalate(key, payload)
-        await self._crisis.record_contact(conversation, category, priority, tags, ticket_id=escalation.ticket_id)
+        escalation = await self.tickets.escalate(key, payload)
+        await self.crisis.record_contact(conversation, category, priority, tags, ticket_id=escalation.ticket_id)
         if escalation.delivered:
             return TicketFiling(Filing.CREATED, escalation.ticket_id, category, priority)
-        return TicketFiling(Filing.QUEUED, escalation.ticket_id, category, priority, support_phone=self._support_phone)
+        return TicketFiling(Filing.QUEUED, escalation.ticket_id, category, priority, support_phone=self.support_phone)
 
     async def close(self, conversation: Conversation) -> Closing:
         """What the closing summary names; a triaged conversation's contact is marked closed."""
         triaged = bool(conversation.slot("triage_category"))
         if triaged:
-            await self._crisis.record_contact(conversation, closed=True)
+            await self.crisis.record_contact(conversation, closed=True)
         return Closing(conversation.slot("ticket_id") or None, triaged)

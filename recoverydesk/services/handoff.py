@@ -7,6 +7,7 @@ pausing and resuming the bot, the audit trail, metrics and the resolution email 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from recoverydesk.adapters import responses as messages
@@ -29,33 +30,25 @@ def release_claim(ticket: Ticket) -> None:
     ticket.control = {"owner": "pending_agent", "agent": None}
 
 
+@dataclass
 class Handoff:
-    def __init__(
-        self,
-        tickets: TicketStore,
-        audit: AuditLog,
-        conversations: RasaConversations,
-        accounts: AccountStore,
-        mail: MailOutbox,
-        metrics: Metrics,
-    ) -> None:
-        self._tickets = tickets
-        self._audit = audit
-        self._conversations = conversations
-        self._accounts = accounts
-        self._mail = mail
-        self._metrics = metrics
+    tickets: TicketStore
+    audit: AuditLog
+    conversations: RasaConversations
+    accounts: AccountStore
+    mail: MailOutbox
+    metrics: Metrics
 
     async def claim(self, agent: AgentSession, ticket_id: str) -> Ticket:
         """One owner at a time; the bot is paused, or the claim is undone and the agent told to retry."""
-        ticket = await self._tickets.update(ticket_id, lambda t: claim(t, agent.username))
+        ticket = await self.tickets.update(ticket_id, lambda t: claim(t, agent.username))
         try:
-            await self._conversations.pause(ticket.conversation_id)
+            await self.conversations.pause(ticket.conversation_id)
         except ConversationUnavailable:
-            await self._tickets.update(ticket_id, release_claim)
+            await self.tickets.update(ticket_id, release_claim)
             raise ConversationUnreachable("The conversation could not be paused; try again.") from None
-        self._metrics.count("recoverydesk_handoffs_total")
-        await self._audit.record("ticket.claimed", agent.username, ticket.id)
+        self.metrics.count("recoverydesk_handoffs_total")
+        await self.audit.record("ticket.claimed", agent.username, ticket.id)
         return ticket
 
     async def message(self, agent: AgentSession, ticket_id: str, text: str) -> None:
@@ -63,41 +56,41 @@ class Handoff:
         ticket = await self._load(ticket_id)
         require_holder(ticket, agent.username)
         try:
-            await self._conversations.say_as_agent(ticket.conversation_id, agent.username, text)
+            await self.conversations.say_as_agent(ticket.conversation_id, agent.username, text)
         except ConversationUnavailable:
             raise ConversationUnreachable("The message could not be delivered; try again.") from None
-        await self._audit.record("ticket.message_sent", agent.username, ticket.id)
+        await self.audit.record("ticket.message_sent", agent.username, ticket.id)
 
     async def add_note(self, agent: AgentSession, ticket_id: str, text: str) -> dict[str, str]:
         """An internal note, never shown to the customer; the ticket's change is announced."""
         await self._load(ticket_id)
-        note = await self._tickets.add_note(ticket_id, agent.username, text)
-        await self._audit.record("ticket.note_added", agent.username, ticket_id)
-        await self._tickets.update(ticket_id, lambda t: None)
+        note = await self.tickets.add_note(ticket_id, agent.username, text)
+        await self.audit.record("ticket.note_added", agent.username, ticket_id)
+        await self.tickets.update(ticket_id, lambda t: None)
         return note
 
     async def change_tags(self, agent: AgentSession, ticket_id: str, add: list[str], remove: list[str]) -> Ticket:
-        ticket = await self._tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
-        await self._audit.record("ticket.tags_changed", agent.username, ticket_id)
+        ticket = await self.tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
+        await self.audit.record("ticket.tags_changed", agent.username, ticket_id)
         return ticket
 
     async def hand_back(self, agent: AgentSession, ticket_id: str, summary: str) -> Ticket:
         """The bot takes the conversation back, knowing the agent's summary."""
-        ticket = await self._tickets.update(ticket_id, lambda t: hand_back(t, agent.username, summary))
+        ticket = await self.tickets.update(ticket_id, lambda t: hand_back(t, agent.username, summary))
         await self._give_back_to_bot(ticket, "EXTERNAL_agent_handback", {"agent_summary": summary})
-        await self._audit.record("ticket.handed_back", agent.username, ticket.id)
+        await self.audit.record("ticket.handed_back", agent.username, ticket.id)
         return ticket
 
     async def resolve(self, agent: AgentSession, ticket_id: str, resolution: str) -> Ticket:
         """Closes the case: the bot tells the customer in chat, and their verified address by email."""
-        ticket = await self._tickets.update(ticket_id, lambda t: resolve(t, agent.username, resolution))
+        ticket = await self.tickets.update(ticket_id, lambda t: resolve(t, agent.username, resolution))
         await self._give_back_to_bot(ticket, "EXTERNAL_ticket_resolved", {"ticket_resolution": resolution})
-        await self._audit.record("ticket.resolved", agent.username, ticket.id)
+        await self.audit.record("ticket.resolved", agent.username, ticket.id)
         await self._notify_resolved(ticket, resolution)
         return ticket
 
     async def _load(self, ticket_id: str) -> Ticket:
-        ticket = await self._tickets.get(ticket_id)
+        ticket = await self.tickets.get(ticket_id)
         if ticket is None:
             raise NotFound(f"No ticket {ticket_id}.")
         return ticket
@@ -105,14 +98,14 @@ class Handoff:
     async def _give_back_to_bot(self, ticket: Ticket, intent: str, slots: dict[str, str]) -> None:
         """The bot resumes and tells the customer; the ticket change stands even if the chat is unreachable."""
         try:
-            await self._conversations.resume_with(ticket.conversation_id, intent, slots)
+            await self.conversations.resume_with(ticket.conversation_id, intent, slots)
         except ConversationUnavailable:
             log.warning("helpdesk.chat_not_told", extra={"ticket": ticket.id, "intent": intent})
 
     async def _notify_resolved(self, ticket: Ticket, resolution: str) -> None:
         """NOT-1: the account's address hears of the outcome, with no secret and no link that grants access."""
         ref = ticket.customer.get("account_ref")
-        account = await self._accounts.get(ref) if ref else None
+        account = await self.accounts.get(ref) if ref else None
         if account is None:
             return
         values = {
@@ -122,7 +115,7 @@ class Handoff:
             "when": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC"),
         }
         # Through the durable outbox: retried while the mail server is down, sent once per ticket.
-        await self._mail.queue(
+        await self.mail.queue(
             account.notify_addresses(),
             messages.text("utter_email_resolved_subject", **values),
             messages.text("utter_email_resolved_body", **values),

@@ -4,6 +4,7 @@ approved answer broadcast to every open chat of an incident, and contacts' corre
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from recoverydesk.adapters import responses as messages
@@ -43,41 +44,34 @@ def ticket_ids(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+@dataclass
 class IncidentDesk:
-    def __init__(
-        self,
-        incidents: IncidentStore,
-        tickets: TicketStore,
-        contacts: ContactLog,
-        audit: AuditLog,
-        conversations: RasaConversations,
-    ) -> None:
-        self._incidents = incidents
-        self._tickets = tickets
-        self._contacts = contacts
-        self._audit = audit
-        self._conversations = conversations
+    incidents: IncidentStore
+    tickets: TicketStore
+    contacts: ContactLog
+    audit: AuditLog
+    conversations: RasaConversations
 
     async def declare(self, agent: AgentSession, body: dict[str, Any]) -> Incident:
-        incident = incident_rules.declare(await self._incidents.next_id(), body, agent.username, utc_now())
+        incident = incident_rules.declare(await self.incidents.next_id(), body, agent.username, utc_now())
         started = incident_rules.parse_time(incident.started_at).timestamp()
-        await self._incidents.save_new(incident, started)
-        await self._audit.record("incident.declared", agent.username, incident=incident.id)
+        await self.incidents.save_new(incident, started)
+        await self.audit.record("incident.declared", agent.username, incident=incident.id)
         return incident
 
     async def all(self) -> list[Incident]:
-        return await self._incidents.list()
+        return await self.incidents.list()
 
     async def get(self, incident_id: str) -> Incident:
-        found = await self._incidents.get(incident_id) if _INCIDENT_ID.match(incident_id) else None
+        found = await self.incidents.get(incident_id) if _INCIDENT_ID.match(incident_id) else None
         if found is None:
             raise NotFound(f"No incident {incident_id}.")
         return found
 
     async def close(self, agent: AgentSession, incident_id: str) -> Incident:
         await self.get(incident_id)
-        closed = await self._incidents.update(incident_id, lambda i: incident_rules.close(i, utc_now()))
-        await self._audit.record("incident.closed", agent.username, incident=incident_id)
+        closed = await self.incidents.update(incident_id, lambda i: incident_rules.close(i, utc_now()))
+        await self.audit.record("incident.closed", agent.username, incident=incident_id)
         return closed
 
     async def retag(
@@ -87,11 +81,11 @@ class IncidentDesk:
         changed, missing = [], []
         for ticket_id in ids:
             try:
-                await self._tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
+                await self.tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
             except NotFound:
                 missing.append(ticket_id)
                 continue
-            await self._audit.record("ticket.tags_changed", agent.username, ticket_id, via="bulk")
+            await self.audit.record("ticket.tags_changed", agent.username, ticket_id, via="bulk")
             changed.append(ticket_id)
         return {"changed": changed, "not_found": missing}
 
@@ -99,7 +93,7 @@ class IncidentDesk:
         """Tags the tickets with the incident's tag, which is how the bot and reports find them."""
         incident = await self.get(incident_id)
         result = await self.retag(agent, ids, [incident.tag], [])
-        await self._audit.record(
+        await self.audit.record(
             "incident.tickets_linked", agent.username, incident=incident.id, count=str(len(result["changed"]))
         )
         return result
@@ -114,19 +108,19 @@ class IncidentDesk:
         text = messages.text(
             "utter_incident_update", incident_title=incident.title, incident_answer=incident.answers[answer]
         )
-        tickets = [t for t in await self._tickets.list(limit=1_000_000) if incident.tag in t.tags]
+        tickets = [t for t in await self.tickets.list(limit=1_000_000) if incident.tag in t.tags]
         sent, failed = [], []
         for ticket in tickets:
             try:
-                await self._conversations.say_as_agent(ticket.conversation_id, agent.username, text)
+                await self.conversations.say_as_agent(ticket.conversation_id, agent.username, text)
             except ConversationUnavailable:
                 failed.append(ticket.id)
                 continue
-            await self._audit.record(
+            await self.audit.record(
                 "ticket.broadcast_sent", agent.username, ticket.id, incident=incident.id, answer=answer
             )
             sent.append(ticket.id)
-        await self._audit.record(
+        await self.audit.record(
             "incident.broadcast",
             agent.username,
             incident=incident.id,
@@ -137,7 +131,7 @@ class IncidentDesk:
         return {"sent": sent, "failed": failed}
 
     async def contact(self, conversation_id: str) -> Contact:
-        found = await self._contacts.get(conversation_id) if _CONVERSATION_ID.match(conversation_id) else None
+        found = await self.contacts.get(conversation_id) if _CONVERSATION_ID.match(conversation_id) else None
         if found is None:
             raise NotFound("No contact for this conversation.")
         return found
@@ -147,6 +141,6 @@ class IncidentDesk:
     ) -> dict[str, Any]:
         """An agent's correction of a contact's tags, kept apart from what the bot saves."""
         await self.contact(conversation_id)
-        contact = await self._contacts.edit_tags(conversation_id, add, remove)
-        await self._audit.record("contact.tags_changed", agent.username)
+        contact = await self.contacts.edit_tags(conversation_id, add, remove)
+        await self.audit.record("contact.tags_changed", agent.username)
         return contact.to_dict() if contact else {}

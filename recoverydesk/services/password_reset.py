@@ -78,21 +78,13 @@ def _minimum_length(has_second_factor: bool) -> int:
     return MIN_LENGTH_WITH_SECOND_FACTOR if has_second_factor else MIN_LENGTH_WITHOUT_SECOND_FACTOR
 
 
+@dataclass
 class PasswordReset:
-    def __init__(
-        self,
-        links: SecureLinks,
-        directory: AccountDirectory,
-        verification: VerificationStore,
-        mail: MailQueue,
-        conversations: ConversationNotifier,
-    ) -> None:
-        self.links = links
-        self.directory = directory
-        self.verification = verification
-        # Queued in the durable outbox; the action server's outbox worker delivers it (retries included).
-        self.mail = mail
-        self.conversations = conversations
+    links: SecureLinks
+    directory: AccountDirectory
+    verification: VerificationStore
+    mail: MailQueue
+    conversations: ConversationNotifier
 
     async def form(self, token: str) -> Optional[PasswordForm]:
         """The form for a live link (it is not used up by looking), or None."""

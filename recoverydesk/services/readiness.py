@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 
+@dataclass
 class Readiness:
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    redis: Redis
 
     async def redis_answers(self) -> bool:
         try:
-            return bool(await self._redis.ping())
+            return bool(await self.redis.ping())
         except (RedisError, OSError):
             return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
@@ -24,32 +25,30 @@ KEEPALIVE_MS = 15_000
 Event = Optional[tuple[str, Any]]  # (kind, data) or None when nothing happened for a while
 
 
+@dataclass
 class Intake:
     """What the intake answers: ``created`` and the stored ticket's JSON, or only its id for a repeat
     whose ticket is no longer stored."""
 
-    def __init__(self, created: bool, ticket_id: str, stored: str) -> None:
-        self.created = created
-        self.ticket_id = ticket_id
-        self.stored = stored
+    created: bool
+    ticket_id: str
+    stored: str
 
 
+@dataclass
 class TicketDesk:
-    def __init__(
-        self, tickets: TicketStore, audit: AuditLog, feed: LiveFeed, metrics: Metrics, signing_key: bytes
-    ) -> None:
-        self._tickets = tickets
-        self._audit = audit
-        self._feed = feed
-        self._metrics = metrics
-        self._signing_key = signing_key
+    tickets: TicketStore
+    audit: AuditLog
+    feed: LiveFeed
+    metrics: Metrics
+    signing_key: bytes
 
     async def intake(self, headers: Mapping[str, str], body: bytes, payload_of: Callable[[], dict[str, Any]]) -> Intake:
         """Files the ticket the action server signed, once per Idempotency-Key.
 
         ``payload_of`` parses the body once the signature holds (the face owns its JSON errors)."""
         try:
-            verify(self._signing_key, headers, body)
+            verify(self.signing_key, headers, body)
         except SignatureError as exc:
             raise Unauthenticated(str(exc)) from None
         idempotency_key = headers.get("idempotency-key", "")
@@ -63,13 +62,13 @@ class TicketDesk:
             raise InvalidRequest("'id' must be a ticket number like RD-000123.")
         ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
         try:
-            created, ticket_id, stored = await self._tickets.intake(
+            created, ticket_id, stored = await self.tickets.intake(
                 ticket, idempotency_key, time.time(), reserved_id=reserved, priority=ticket.priority
             )
         except TicketNumberTaken:
             raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None
         if created:
-            self._metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
+            self.metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
         return Intake(created, ticket_id, stored)
 
     async def queue(self, status: Optional[str], queue: Optional[str], priority: Optional[str]) -> list[Ticket]:
@@ -77,10 +76,10 @@ class TicketDesk:
             raise InvalidRequest(f"'status' must be one of: {', '.join(STATUSES)}.")
         if priority is not None and priority not in PRIORITIES:
             raise InvalidRequest(f"'priority' must be one of: {', '.join(PRIORITIES)}.")
-        return await self._tickets.list(status, queue, priority)
+        return await self.tickets.list(status, queue, priority)
 
     async def get(self, ticket_id: str) -> Ticket:
-        ticket = await self._tickets.get(ticket_id)
+        ticket = await self.tickets.get(ticket_id)
         if ticket is None:
             raise NotFound(f"No ticket {ticket_id}.")
         return ticket
@@ -88,18 +87,18 @@ class TicketDesk:
     async def read(self, agent: AgentSession, ticket_id: str) -> dict[str, Any]:
         """One ticket as an agent sees it, with its live lines; the reading is audited."""
         ticket = await self.get(ticket_id)
-        await self._audit.record("ticket.read", agent.username, ticket.id)
+        await self.audit.record("ticket.read", agent.username, ticket.id)
         return await self.view(ticket)
 
     async def audit_trail(self, agent: AgentSession, ticket_id: str) -> list[dict[str, Any]]:
         await self.get(ticket_id)
-        entries = await self._audit.for_ticket(ticket_id)
-        await self._audit.record("audit.read", agent.username, ticket_id)
+        entries = await self.audit.for_ticket(ticket_id)
+        await self.audit.record("audit.read", agent.username, ticket_id)
         return entries
 
     async def notes(self, ticket_id: str) -> list[dict[str, str]]:
         await self.get(ticket_id)
-        return await self._tickets.notes(ticket_id)
+        return await self.tickets.notes(ticket_id)
 
     async def view(self, ticket: Ticket) -> dict[str, Any]:
         """The ticket with what was said since its intake transcript ends."""
@@ -113,7 +112,7 @@ class TicketDesk:
         """What was said after the intake transcript ends, from the conversation's stream."""
         last = ticket.transcript[-1]["at"] if ticket.transcript and ticket.transcript[-1]["at"] else ticket.created_at
         since = datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp()
-        lines = await self._feed.lines(ticket.conversation_id)
+        lines = await self.feed.lines(ticket.conversation_id)
         # The intake transcript holds whole seconds: skip what it already has from its last second.
         held = {(line["role"], line["text"]) for line in ticket.transcript if line["at"] == last}
         fresh = [
@@ -128,7 +127,7 @@ class TicketDesk:
         lines = conversation_stream(ticket.conversation_id)
         cursor = {lines: "$", CHANGES_STREAM: "$"}
         while True:
-            entries = await self._feed.wait(cursor, KEEPALIVE_MS)
+            entries = await self.feed.wait(cursor, KEEPALIVE_MS)
             if not entries:
                 yield None
             for stream, _entry_id, fields in entries:
@@ -142,7 +141,7 @@ class TicketDesk:
         """("queue", {"id": ...}) for each changed ticket, None while quiet."""
         cursor = {CHANGES_STREAM: "$"}
         while True:
-            entries = await self._feed.wait(cursor, KEEPALIVE_MS)
+            entries = await self.feed.wait(cursor, KEEPALIVE_MS)
             if not entries:
                 yield None
             for _stream, _entry_id, fields in entries:

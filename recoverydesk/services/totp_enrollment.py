@@ -44,12 +44,12 @@ class RecoveryCodes:
     codes: list[str] = field(default_factory=list, repr=False)
 
 
+@dataclass
 class TotpEnrollment:
-    def __init__(self, links: SecureLinks, directory: AccountDirectory, totp: TotpStore, issuer: str) -> None:
-        self.links = links
-        self.directory = directory
-        self.totp = totp
-        self.issuer = issuer
+    links: SecureLinks
+    directory: AccountDirectory
+    totp: TotpStore
+    issuer: str
 
     async def start(self, token: str) -> EnrollmentStart | None:
         """Uses the link up and starts a pending enrollment; None for a link that does not work."""

@@ -75,57 +75,43 @@ class Totp(Protocol):
     async def recovery_codes_left(self, ref: str) -> int: ...
 
 
+@dataclass(kw_only=True)
 class TwoFactorService:
-    def __init__(
-        self,
-        *,
-        accounts: Accounts,
-        history: AccountHistory,
-        recovery: RecoveryHold,
-        verifications: Verifications,
-        failures: Failures,
-        totp: Totp,
-        inbox: Inbox,
-        links: Links,
-        mail: Mail,
-        crisis: CrisisService,
-        background: Background,
-    ) -> None:
-        self._accounts = accounts
-        self._history = history
-        self._recovery = recovery
-        self._verifications = verifications
-        self._failures = failures
-        self._totp = totp
-        self._inbox = inbox
-        self._links = links
-        self._mail = mail
-        self._crisis = crisis
-        self._background = background
+    accounts: Accounts
+    history: AccountHistory
+    recovery: RecoveryHold
+    verifications: Verifications
+    failures: Failures
+    totp: Totp
+    inbox: Inbox
+    links: Links
+    mail: Mail
+    crisis: CrisisService
+    background: Background
 
     async def send_enrollment_link(self, conversation_id: str) -> LinkSending:
         """The enrollment page's link (10 minutes, once); with a factor bound, that factor comes first (IDV-3)."""
-        account, verified = await verified_account(self._verifications, self._accounts, conversation_id)
+        account, verified = await verified_account(self.verifications, self.accounts, conversation_id)
         if account is None:
             return LinkSending(SecureLink.NOT_VERIFIED)
         if account.has_totp and not verified.at_least("strong"):
             return LinkSending(SecureLink.NEEDS_CURRENT_FACTOR)
-        return LinkSending(SecureLink.SENT, await self._links.issue(account.ref, conversation_id, "totp"))
+        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "totp"))
 
     async def _account_to_check(self, conversation_id: str) -> tuple[Optional[Account], Optional[FactorChecking]]:
         """The verified account whose factor may be checked now, or the outcome that says why not."""
-        account, _ = await verified_account(self._verifications, self._accounts, conversation_id)
+        account, _ = await verified_account(self.verifications, self.accounts, conversation_id)
         if account is None:
             return None, FactorChecking(FactorCheck.NOT_VERIFIED)
         try:
-            await self._failures.check(FACTOR, account.ref)
+            await self.failures.check(FACTOR, account.ref)
         except RateLimited as limited:
             wait = minutes(limited.retry_after) if limited.retry_after is not None else ""
             return None, FactorChecking(FactorCheck.LOCKED, minutes=wait)
         return account, None
 
     async def _wrong(self, ref: str) -> FactorChecking:
-        failures = await self._failures.failed(FACTOR, ref)
+        failures = await self.failures.failed(FACTOR, ref)
         if failures >= FREE_FAILURES:
             return FactorChecking(FactorCheck.WRONG_OFFER_PERSON)
         if failures >= CLOCK_HINT_AFTER:
@@ -135,7 +121,7 @@ class TwoFactorService:
     async def _notify_enabled(self, account: Account) -> None:
         when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
         try:
-            await self._mail.queue(
+            await self.mail.queue(
                 account.notify_addresses(),
                 messages.text("utter_email_totp_enabled_subject"),
                 messages.text("utter_email_totp_enabled_body", when=when, channel="the recovery chat"),
@@ -145,43 +131,43 @@ class TwoFactorService:
 
     async def activate(self, conversation: Conversation) -> FactorChecking:
         """The first valid code from the new app activates it; the old seed stops working (TOTP-4)."""
-        code = await self._inbox.take(conversation.id) or ""
+        code = await self.inbox.take(conversation.id) or ""
         account, refused = await self._account_to_check(conversation.id)
         if account is None:
             return refused or FactorChecking(FactorCheck.NOT_VERIFIED)
-        outcome = await self._totp.activate(account.ref, code)
+        outcome = await self.totp.activate(account.ref, code)
         if outcome is Enrollment.NOT_PENDING:
             return FactorChecking(FactorCheck.NOT_PENDING)
         if outcome is Enrollment.WRONG_CODE:
             return await self._wrong(account.ref)
-        await self._failures.succeeded(FACTOR, account.ref)
-        await self._verifications.grant(conversation.id, account.ref, "strong", "totp")
-        await self._crisis.record_contact(conversation)
+        await self.failures.succeeded(FACTOR, account.ref)
+        await self.verifications.grant(conversation.id, account.ref, "strong", "totp")
+        await self.crisis.record_contact(conversation)
         enrolled = new_event("mfa_change", detail="Authenticator app set up through the recovery chat")
-        await self._history.add_event(account.ref, enrolled)
-        await self._recovery.recovered(account.ref)
-        self._background.run(self._notify_enabled(account))
-        link = await self._links.issue(account.ref, conversation.id, "recovery-codes")
+        await self.history.add_event(account.ref, enrolled)
+        await self.recovery.recovered(account.ref)
+        self.background.run(self._notify_enabled(account))
+        link = await self.links.issue(account.ref, conversation.id, "recovery-codes")
         log.info("two_factor.enrolled")
         return FactorChecking(FactorCheck.ENROLLED, link=link)
 
     async def step_up(self, conversation: Conversation) -> FactorChecking:
         """The current authenticator code, or one recovery code, makes the verification strong."""
-        code = await self._inbox.take(conversation.id)
-        recovery_code = await self._inbox.take(conversation.id, kind="recovery_code")
+        code = await self.inbox.take(conversation.id)
+        recovery_code = await self.inbox.take(conversation.id, kind="recovery_code")
         account, refused = await self._account_to_check(conversation.id)
         if account is None:
             return refused or FactorChecking(FactorCheck.NOT_VERIFIED)
         if recovery_code is not None:
             method = "recovery_code"
-            accepted = await self._totp.use_recovery_code(account.ref, recovery_code)
+            accepted = await self.totp.use_recovery_code(account.ref, recovery_code)
         else:
             method = "totp"
-            accepted = await self._totp.verify(account.ref, code or "")
+            accepted = await self.totp.verify(account.ref, code or "")
         if not accepted:
             return await self._wrong(account.ref)
-        await self._failures.succeeded(FACTOR, account.ref)
-        await self._verifications.grant(conversation.id, account.ref, "strong", method)
-        left = await self._totp.recovery_codes_left(account.ref) if method == "recovery_code" else None
+        await self.failures.succeeded(FACTOR, account.ref)
+        await self.verifications.grant(conversation.id, account.ref, "strong", method)
+        left = await self.totp.recovery_codes_left(account.ref) if method == "recovery_code" else None
         purpose = "password" if conversation.slot("code_purpose") == "second_factor_password" else "enrollment"
         return FactorChecking(FactorCheck.STRONG, purpose=purpose, recovery_codes_left=left)

@@ -5,13 +5,15 @@ leaves it here, sealed, for the checking action to take exactly once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.domain.redaction import Redacted
 
 
+@dataclass
 class TypedCodes:
-    def __init__(self, inbox: CodeInbox) -> None:
-        self.inbox = inbox
+    inbox: CodeInbox
 
     async def keep(self, conversation_id: str, redacted: Redacted) -> None:
         """Leaves the one code (and the one recovery code) the message carried, if any."""

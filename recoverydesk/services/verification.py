@@ -188,52 +188,35 @@ async def verified_account(
     return await accounts.get(verified.account_ref), verified
 
 
+@dataclass(kw_only=True)
 class VerificationService:
-    def __init__(
-        self,
-        *,
-        accounts: Accounts,
-        sessions: Sessions,
-        codes: Codes,
-        failures: Failures,
-        sends_per_account: Limit,
-        sends_per_conversation: Limit,
-        verifications: Verifications,
-        inbox: Inbox,
-        links: Links,
-        mail: Mail,
-        crisis: CrisisService,
-        background: Background,
-        unknown_address_key: bytes,
-        support_phone: str,
-    ) -> None:
-        self._accounts = accounts
-        self._sessions = sessions
-        self._codes = codes
-        self._failures = failures
-        self._sends_per_account = sends_per_account
-        self._sends_per_conversation = sends_per_conversation
-        self._verifications = verifications
-        self._inbox = inbox
-        self._links = links
-        self._mail = mail
-        self._crisis = crisis
-        self._background = background
-        self._unknown_address_key = unknown_address_key
-        self._support_phone = support_phone
+    accounts: Accounts
+    sessions: Sessions
+    codes: Codes
+    failures: Failures
+    sends_per_account: Limit
+    sends_per_conversation: Limit
+    verifications: Verifications
+    inbox: Inbox
+    links: Links
+    mail: Mail
+    crisis: CrisisService
+    background: Background
+    unknown_address_key: bytes
+    support_phone: str
 
     async def is_verified(self, conversation_id: str) -> bool:
-        return (await self._verifications.get(conversation_id)).at_least("basic")
+        return (await self.verifications.get(conversation_id)).at_least("basic")
 
     def _nobody(self, address: str) -> str:
         """Stands in for an account when an address has none: counted and limited the same way, never accepted."""
-        digest = hmac.new(self._unknown_address_key, normalise_email(address).encode(), hashlib.sha256)
+        digest = hmac.new(self.unknown_address_key, normalise_email(address).encode(), hashlib.sha256)
         return NOBODY + digest.hexdigest()[:32]
 
     async def _mail_code(self, account: Account, code: str) -> None:
         """Into the durable outbox: retried while the mail server is down, dropped when the code expires."""
         try:
-            await self._mail.queue(
+            await self.mail.queue(
                 [account.email],
                 messages.text("utter_email_code_subject"),
                 messages.text("utter_email_code_body", code=code, minutes="10"),
@@ -244,9 +227,9 @@ class VerificationService:
 
     async def _sent(self) -> CodeSending:
         """Whether the mail server answers, said alike for every address (IDV-6)."""
-        if await self._mail.available():
+        if await self.mail.available():
             return CodeSending(Sending.SENT)
-        return CodeSending(Sending.MAIL_DOWN, support_phone=self._support_phone)
+        return CodeSending(Sending.MAIL_DOWN, support_phone=self.support_phone)
 
     async def send_code(self, conversation_id: str, text: str) -> CodeSending:
         """Mails a code to the address in ``text`` if it has an account; the outcome never says whether."""
@@ -254,96 +237,96 @@ class VerificationService:
         if not found:
             return CodeSending(Sending.NO_ADDRESS)
         try:
-            await self._sends_per_conversation.take(conversation_id)
+            await self.sends_per_conversation.take(conversation_id)
         except RateLimited as limited:
             return CodeSending(Sending.TOO_MANY, minutes=minutes(limited.retry_after))
-        account = await self._accounts.by_email(found.group(0))
+        account = await self.accounts.by_email(found.group(0))
         if account is not None:
             since = datetime.now(timezone.utc) - timedelta(days=CONTACT_TRUST_DAYS)
-            if contacts_changed_since(await self._accounts.events(account.ref, since), since):
+            if contacts_changed_since(await self.accounts.events(account.ref, since), since):
                 return CodeSending(Sending.CONTACTS_CHANGED)
         subject = account.ref if account else self._nobody(found.group(0))
-        await self._verifications.set_pending(conversation_id, subject)
+        await self.verifications.set_pending(conversation_id, subject)
         try:
-            await self._sends_per_account.take(subject)  # counted alike for every address, so later resends match
+            await self.sends_per_account.take(subject)  # counted alike for every address, so later resends match
             if account is not None:
-                self._background.run(self._mail_code(account, await self._codes.issue(account.ref, conversation_id)))
+                self.background.run(self._mail_code(account, await self.codes.issue(account.ref, conversation_id)))
         except RateLimited:
             log.info("identity.account_send_limit")
         return await self._sent()
 
     async def resend_code(self, conversation_id: str) -> CodeSending:
         """A resend replaces the old code and keeps the failure count (IDV-5)."""
-        pending = await self._verifications.pending(conversation_id)
+        pending = await self.verifications.pending(conversation_id)
         if pending is None:
             return CodeSending(Sending.NOT_PENDING)
         try:
-            await self._sends_per_conversation.take(conversation_id)
+            await self.sends_per_conversation.take(conversation_id)
             if pending:
-                await self._sends_per_account.take(pending)
-                account = await self._accounts.get(pending)
+                await self.sends_per_account.take(pending)
+                account = await self.accounts.get(pending)
                 if account is not None:
-                    self._background.run(self._mail_code(account, await self._codes.issue(pending, conversation_id)))
+                    self.background.run(self._mail_code(account, await self.codes.issue(pending, conversation_id)))
         except RateLimited as limited:
             return CodeSending(Sending.TOO_MANY, minutes=minutes(limited.retry_after))
         return await self._sent()
 
     async def check_code(self, conversation: Conversation) -> CodeChecking:
         """The code the channel left in the inbox, checked with lockout; accepted, the conversation is verified."""
-        code = await self._inbox.take(conversation.id)
-        pending = await self._verifications.pending(conversation.id)
+        code = await self.inbox.take(conversation.id)
+        pending = await self.verifications.pending(conversation.id)
         if pending is None:
             return CodeChecking(Checking.NOT_PENDING)
         try:  # an address with no account is counted too, so it locks exactly like a real one (IDV-6)
-            await self._failures.check("email_code", pending)
+            await self.failures.check("email_code", pending)
         except RateLimited as limited:
             if limited.retry_after is None:
                 return CodeChecking(Checking.LOCKED)
             return CodeChecking(Checking.WAIT, minutes=minutes(limited.retry_after))
         outcome = (
-            CodeCheck.WRONG if pending.startswith(NOBODY) else await self._codes.check(pending, conversation.id, code)
+            CodeCheck.WRONG if pending.startswith(NOBODY) else await self.codes.check(pending, conversation.id, code)
         )
         if outcome is CodeCheck.ACCEPTED:
-            await self._failures.succeeded("email_code", pending)
-            await self._verifications.grant(conversation.id, pending, "basic", "email_code")
-            await self._crisis.record_contact(conversation)  # the daily report counts verification outcomes
+            await self.failures.succeeded("email_code", pending)
+            await self.verifications.grant(conversation.id, pending, "basic", "email_code")
+            await self.crisis.record_contact(conversation)  # the daily report counts verification outcomes
             return CodeChecking(Checking.ACCEPTED)
         if outcome is CodeCheck.EXPIRED:
             return CodeChecking(Checking.EXPIRED)
-        await self._failures.failed("email_code", pending)
+        await self.failures.failed("email_code", pending)
         return CodeChecking(Checking.WRONG)
 
     async def review_activity(self, conversation_id: str) -> ActivityReview:
         """The verified account's sign-ins and changes of the last 30 days, newest first (at most 8)."""
-        verified = await self._verifications.get(conversation_id)
+        verified = await self.verifications.get(conversation_id)
         if not verified.at_least("basic") or verified.account_ref is None:
             return ActivityReview(verified=False)
         since = datetime.now(timezone.utc) - timedelta(days=REVIEW_DAYS)
-        return ActivityReview(True, await self._accounts.events(verified.account_ref, since, limit=8))
+        return ActivityReview(True, await self.accounts.events(verified.account_ref, since, limit=8))
 
     async def mark_activity(self, conversation_id: str, listed: list[str], text: str) -> Optional[MarkedActivity]:
         """The listed events whose numbers the customer typed; None when they named none (all was them)."""
         numbers = {int(n) for n in re.findall(r"\b\d{1,2}\b", text or "")}
         chosen = [listed[n - 1] for n in sorted(numbers) if 0 < n <= len(listed)]
-        verified = await self._verifications.get(conversation_id)
+        verified = await self.verifications.get(conversation_id)
         if not chosen or verified.account_ref is None:
             return None
-        events = {e.id: e for e in await self._accounts.events(verified.account_ref, limit=50)}
+        events = {e.id: e for e in await self.accounts.events(verified.account_ref, limit=50)}
         marked = [events[i].to_dict() for i in chosen if i in events]
         return MarkedActivity(marked, sorted({e["ip"] for e in marked if e.get("ip")}))
 
     async def sign_out_everywhere(self, conversation_id: str) -> Optional[int]:
         """How many sessions were ended; None when the conversation is not verified."""
-        verified = await self._verifications.get(conversation_id)
+        verified = await self.verifications.get(conversation_id)
         if not verified.at_least("basic") or verified.account_ref is None:
             return None
-        return await self._sessions.revoke_all(verified.account_ref)
+        return await self.sessions.revoke_all(verified.account_ref)
 
     async def send_password_link(self, conversation_id: str) -> LinkSending:
         """IDV-3: basic is enough without a second factor; with one, the factor is asked for first."""
-        account, verified = await verified_account(self._verifications, self._accounts, conversation_id)
+        account, verified = await verified_account(self.verifications, self.accounts, conversation_id)
         if account is None:
             return LinkSending(SecureLink.NOT_VERIFIED)
         if account.has_totp and not verified.at_least("strong"):
             return LinkSending(SecureLink.NEEDS_CURRENT_FACTOR)
-        return LinkSending(SecureLink.SENT, await self._links.issue(account.ref, conversation_id, "password"))
+        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "password"))

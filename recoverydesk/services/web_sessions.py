@@ -6,6 +6,8 @@ strongly verified on the server, bound to that session id and expiring like any 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from redis.exceptions import RedisError
 
 from recoverydesk.adapters.verification_store import VerificationStore
@@ -21,16 +23,16 @@ class VerificationUnavailable(Exception):
     """The verification could not be recorded (Redis did not answer); the customer may try again."""
 
 
+@dataclass
 class WebSessions:
-    def __init__(self, secret_key: bytes, verification: VerificationStore) -> None:
-        self._secret_key = secret_key
-        self.verification = verification
+    secret_key: bytes
+    verification: VerificationStore
 
     async def sign_in(self, conversation_id: str, auth_token: str) -> str:
         """The token's account, now strongly verified in ``conversation_id``.
 
         Raises ``InvalidSessionToken`` (nothing is granted) or ``VerificationUnavailable``."""
-        account_ref = session_tokens.verify(self._secret_key, auth_token)
+        account_ref = session_tokens.verify(self.secret_key, auth_token)
         try:
             await self.verification.grant(conversation_id, account_ref, "strong", METHOD)
         except (RedisError, OSError) as exc:
