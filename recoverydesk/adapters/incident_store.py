@@ -10,15 +10,13 @@ from redis.asyncio.client import Pipeline
 
 from recoverydesk.adapters import keys
 from recoverydesk.adapters.optimistic import update_document
+from recoverydesk.adapters.redis_client import as_text
 from recoverydesk.domain.incidents import Incident
 
 
 def _key(*parts: str) -> str:
     return keys.incidents(*parts)
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class IncidentStore:
@@ -53,7 +51,7 @@ class IncidentStore:
     async def _load(self, ids: list) -> list[Incident]:
         if not ids:
             return []
-        raws = await self._redis.mget([_key("incident", _text(i)) for i in ids])
+        raws = await self._redis.mget([_key("incident", as_text(i)) for i in ids])
         return [Incident.from_dict(json.loads(r)) for r in raws if r]
 
     async def list(self) -> list[Incident]:

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from recoverydesk.adapters import keys
+from recoverydesk.adapters.redis_client import as_text
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 
 log = logging.getLogger("recoverydesk.outbox")
@@ -98,9 +99,6 @@ class Backoff:
         return delay * random.uniform(0.8, 1.2)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 class Outbox:
     """One named outbox (``mail``, ``tickets``) in Redis."""
@@ -139,7 +137,7 @@ class Outbox:
             keys=[self._item(key), self._due],
             args=[sealed, now, now + hold_seconds, now + ttl_seconds, ref, key],
         )
-        return Queued(bool(created), _text(stored_ref), _text(state))
+        return Queued(bool(created), as_text(stored_ref), as_text(state))
 
     async def take(self, key: str, now: Optional[float] = None) -> Optional[Delivery]:
         """The pending item ``key`` with its payload, or None (delivered, failed or unknown)."""
@@ -147,7 +145,7 @@ class Outbox:
         if item.get(b"state") != b"pending" or b"payload" not in item:
             return None
         try:
-            payload = json.loads(self._box.open(_text(item[b"payload"]), self._context(key)))
+            payload = json.loads(self._box.open(as_text(item[b"payload"]), self._context(key)))
         except (DecryptionError, ValueError):
             await self.give_up(key, "unreadable")
             return None
@@ -156,7 +154,7 @@ class Outbox:
     async def claim_due(self, limit: int = 20, now: Optional[float] = None) -> list[Delivery]:
         now = time.time() if now is None else now
         keys = await self._claim_due(keys=[self._due], args=[now, now + LEASE_SECONDS, limit])
-        taken = [await self.take(_text(key)) for key in keys]
+        taken = [await self.take(as_text(key)) for key in keys]
         return [delivery for delivery in taken if delivery is not None]
 
     async def delivered(self, key: str, result: Optional[dict[str, Any]] = None) -> bool:
@@ -182,7 +180,7 @@ class Outbox:
 
     async def state(self, key: str) -> Optional[str]:
         value = await self._redis.hget(self._item(key), "state")
-        return _text(value) if value is not None else None
+        return as_text(value) if value is not None else None
 
     async def result(self, key: str) -> Optional[dict[str, Any]]:
         value = await self._redis.hget(self._item(key), "result")

@@ -15,6 +15,11 @@ from recoverydesk.settings import RedisLocation
 RECONNECT_ONCE: dict[str, Any] = {"retry": Retry(NoBackoff(), 1), "retry_on_error": [ConnectionError]}
 
 
+def as_text(value: object) -> str:
+    """A Redis reply (bytes, since clients are not made with ``decode_responses``) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def connect(url: str) -> Redis:
     """A client for the Redis at ``url``, with the reconnect policy."""
     return Redis.from_url(url, **RECONNECT_ONCE)

@@ -11,6 +11,7 @@ from redis.asyncio.client import Pipeline
 from recoverydesk.adapters import keys
 from recoverydesk.adapters.audit_log import MAX_ENTRIES
 from recoverydesk.adapters.optimistic import update_document
+from recoverydesk.adapters.redis_client import as_text
 from recoverydesk.domain.tickets import TICKET_NUMBER_FORMAT, Ticket, iso, queue_score, ticket_number, utc_now
 
 CHANGES_MAXLEN = 10_000
@@ -74,9 +75,6 @@ class TicketNumberTaken(Exception):
 def _key(*parts: str) -> str:
     return keys.helpdesk(*parts)
 
-
-def _decode(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class TicketStore:
@@ -149,12 +147,12 @@ class TicketStore:
                 *detail,
             ],
         )
-        ticket_id = _decode(ticket_id)
+        ticket_id = as_text(ticket_id)
         if created == -1:
             raise TicketNumberTaken(ticket_id)
         if created:
             ticket.id = ticket_id
-        return bool(created), ticket_id, _decode(body) if body else ""
+        return bool(created), ticket_id, as_text(body) if body else ""
 
     async def get(self, ticket_id: str) -> Optional[Ticket]:
         raw = await self._redis.get(_key("ticket", ticket_id))
