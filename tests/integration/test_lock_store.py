@@ -25,8 +25,24 @@ def conversation() -> str:
     return f"lock-test-{secrets.token_hex(6)}"
 
 
+def _signal_joins(store: AsyncRedisLockStore, joined: asyncio.Event) -> None:
+    """Sets ``joined`` once Redis has queued a new holder: that is when a message has arrived."""
+    take = store._take
+
+    async def take_and_signal(*, keys: list, args: list) -> object:
+        taken = await take(keys=keys, args=args)
+        if args[3] == "1":
+            joined.set()
+        return taken
+
+    store._take = take_and_signal
+
+
 async def test_two_processes_never_hold_one_conversation_at_once(redis_server, conversation):
     stores = [_store(redis_server.url), _store(redis_server.url)]
+    joined = asyncio.Event()
+    for store in stores:
+        _signal_joins(store, joined)
     holding, overlaps, order = 0, 0, []
 
     async def message(number: int) -> None:
@@ -40,8 +56,12 @@ async def test_two_processes_never_hold_one_conversation_at_once(redis_server, c
 
     tasks = []
     for number in range(12):
+        joined.clear()
         tasks.append(asyncio.create_task(message(number)))
-        await asyncio.sleep(0.003)  # they arrive one after another, while earlier ones still hold
+        # They arrive one after another, while earlier ones still hold: each is queued in Redis before
+        # the next is sent (on a loaded machine a fixed pause alone let a later one overtake).
+        await asyncio.wait_for(joined.wait(), 10)
+        await asyncio.sleep(0.003)
     await asyncio.gather(*tasks)
     assert overlaps == 0
     assert order == list(range(12)), "messages of one conversation are handled in arrival order"

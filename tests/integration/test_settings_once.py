@@ -78,20 +78,18 @@ def environment(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisSer
     }
 
 
-@pytest.mark.parametrize(
-    "process, script",
-    [
-        ("rasa server", RASA_SERVER),
-        ("action server", ACTION_SERVER),
-        ("helpdesk plugin", HELPDESK_PLUGIN),
-        ("command line", COMMAND_LINE),
-    ],
-)
-def test_each_process_reads_its_settings_from_the_environment_once(
-    process: str, script: str, environment: dict[str, str]
-) -> None:
+PROCESSES = {
+    "rasa server": RASA_SERVER,
+    "action server": ACTION_SERVER,
+    "helpdesk plugin": HELPDESK_PLUGIN,
+    "command line": COMMAND_LINE,
+}
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_each_process_reads_its_settings_from_the_environment_once(process: str, environment: dict[str, str]) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", script + REPORT],
+        [sys.executable, "-c", PROCESSES[process] + REPORT],
         cwd=ROOT,
         env=environment,
         capture_output=True,
