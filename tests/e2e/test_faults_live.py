@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from recoverydesk.adapters import keys
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
@@ -95,6 +96,19 @@ async def stored_tickets_for(settings, conversation_id: str) -> list[dict]:
         await redis.close()
 
 
+async def turn_finished(redis_url: str, conversation_id: str) -> None:
+    """Waits until Rasa has saved the turn and released the conversation's lock (the reply is sent
+    before both, so stopping Redis at once could cut the turn itself short)."""
+    client = Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + 10
+        while await client.exists(f"{keys.LOCK_PREFIX}:{conversation_id}"):
+            assert time.monotonic() < deadline, "the turn never released its lock"
+            await asyncio.sleep(0.05)
+    finally:
+        await client.close()
+
+
 async def test_redis_down_mid_conversation_gets_a_sentence_and_the_conversation_resumes(faulty, settings, chat_url):
     stack, redis, _smtp = faulty
     before = pids(stack)
@@ -102,6 +116,7 @@ async def test_redis_down_mid_conversation_gets_a_sentence_and_the_conversation_
     try:
         [question] = await customer.say("someone logged into my account")
         assert "money" in question["text"]
+        await turn_finished(redis.url, customer.session_id)  # Redis goes down between turns
 
         redis.stop()
         [apology] = await customer.say("no", timeout=30)
