@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.named_action import NamedAction
 from recoverydesk.services import bootstrap as services
 
 
-class ActionAnswerIncident(Action):
+class ActionAnswerIncident(NamedAction, action_name="action_answer_incident"):
     """The approved answer of the active incident, framed by a domain response."""
-
-    def name(self) -> Text:
-        return "action_answer_incident"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         answer = await services.current().crisis.incident_answer(tracker.get_slot("conversation_tags") or [])

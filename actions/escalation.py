@@ -3,23 +3,21 @@ each asks ``EscalationService`` and says its outcome."""
 
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import conversation_of
+from actions.named_action import NamedAction
 from recoverydesk.services import bootstrap as services
 from recoverydesk.services.escalation import EVIDENCE_SLOTS, Filing
 
 
-class ActionTriageReport(Action):
+class ActionTriageReport(NamedAction, action_name="action_triage_report"):
     """Category and priority from the customer's words; the evidence questions start afresh."""
-
-    def name(self) -> Text:
-        return "action_triage_report"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         triage = await services.current().escalation.triage(conversation_of(tracker))
@@ -32,11 +30,8 @@ class ActionTriageReport(Action):
         ]
 
 
-class ActionAssessEvidence(Action):
+class ActionAssessEvidence(NamedAction, action_name="action_assess_evidence"):
     """Evidence may raise the priority, never lower it; urgent cases go to the team at once."""
-
-    def name(self) -> Text:
-        return "action_assess_evidence"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         assessment = services.current().escalation.assess(conversation_of(tracker))
@@ -46,10 +41,7 @@ class ActionAssessEvidence(Action):
         ]
 
 
-class ActionCreateTicket(Action):
-    def name(self) -> Text:
-        return "action_create_ticket"
-
+class ActionCreateTicket(NamedAction, action_name="action_create_ticket"):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         filing = await services.current().escalation.file_ticket(conversation_of(tracker))
         if filing.result is Filing.TOO_MANY:
@@ -72,21 +64,15 @@ class ActionCreateTicket(Action):
         ]
 
 
-class ActionCountMisunderstanding(Action):
+class ActionCountMisunderstanding(NamedAction, action_name="action_count_misunderstanding"):
     """After two misunderstandings in a row the bot offers a person instead of looping."""
-
-    def name(self) -> Text:
-        return "action_count_misunderstanding"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         return [SlotSet("misunderstood", services.current().escalation.misunderstood(conversation_of(tracker)))]
 
 
-class ActionCloseConversation(Action):
+class ActionCloseConversation(NamedAction, action_name="action_close_conversation"):
     """Closing: what was done in this conversation, then how to stay safe."""
-
-    def name(self) -> Text:
-        return "action_close_conversation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         closing = await services.current().escalation.close(conversation_of(tracker))

@@ -3,17 +3,19 @@ each action asks ``VerificationService`` and says its outcome."""
 
 from __future__ import annotations
 
-from typing import List, Text
+from dataclasses import dataclass
+from typing import List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import conversation_of
+from actions.named_action import NamedAction
 from recoverydesk.domain.accounts import ActivityEvent, parse_time
 from recoverydesk.services import bootstrap as services
-from recoverydesk.services.verification import Checking, CodeSending, SecureLink, Sending
+from recoverydesk.services.verification import Checking, CodeSending, LinkSending, SecureLink, Sending
 
 _EVENT_WORDS = {
     "login": "Sign-in",
@@ -26,16 +28,28 @@ _EVENT_WORDS = {
 }
 
 
-def ask_to_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
-    """Nothing about the account is shown or changed before the customer is verified."""
-    dispatcher.utter_message(response="utter_ask_email")
-    return [SlotSet("verify_step", "ask_email")]
+@dataclass(frozen=True)
+class Steps:
+    """A flow's step slot, and the steps it waits at for verification and for the bound factor."""
+
+    slot: str
+    unverified: str
+    needs_factor: str
+
+    def ask_to_verify(self, dispatcher: CollectingDispatcher) -> List[EventType]:
+        """Nothing about the account is shown or changed before the customer is verified."""
+        dispatcher.utter_message(response="utter_ask_email")
+        return [SlotSet(self.slot, self.unverified)]
+
+    def withhold_link(self, dispatcher: CollectingDispatcher, sending: LinkSending, purpose: str) -> List[EventType]:
+        """IDV-3: a secure link needs verification; with a factor already bound, that factor as well."""
+        if sending.result is SecureLink.NOT_VERIFIED:
+            return self.ask_to_verify(dispatcher)
+        dispatcher.utter_message(response="utter_ask_current_factor")
+        return [SlotSet("code_purpose", f"second_factor_{purpose}"), SlotSet(self.slot, self.needs_factor)]
 
 
-def ask_for_current_factor(dispatcher: CollectingDispatcher, purpose: str) -> EventType:
-    """IDV-3: with a factor already bound, a reset or re-enrollment first needs that factor."""
-    dispatcher.utter_message(response="utter_ask_current_factor")
-    return SlotSet("code_purpose", f"second_factor_{purpose}")
+VERIFICATION = Steps("verify_step", unverified="ask_email", needs_factor="needs_second_factor")
 
 
 def say_sent(dispatcher: CollectingDispatcher, sending: CodeSending) -> None:
@@ -46,20 +60,14 @@ def say_sent(dispatcher: CollectingDispatcher, sending: CodeSending) -> None:
         dispatcher.utter_message(response="utter_code_not_sent", support_phone=sending.support_phone)
 
 
-class ActionStartVerification(Action):
-    def name(self) -> Text:
-        return "action_start_verification"
-
+class ActionStartVerification(NamedAction, action_name="action_start_verification"):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         verified = await services.current().verification.is_verified(tracker.sender_id)
         return [SlotSet("verify_step", "verified" if verified else "ask_email")]
 
 
-class ActionSendCode(Action):
+class ActionSendCode(NamedAction, action_name="action_send_code"):
     """Same reply, status and timing for known, unknown, locked and MFA accounts (IDV-6)."""
-
-    def name(self) -> Text:
-        return "action_send_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         sending = await services.current().verification.send_code(
@@ -78,16 +86,13 @@ class ActionSendCode(Action):
         return [SlotSet("verify_step", "code_sent"), SlotSet("code_purpose", "email")]
 
 
-class ActionResendCode(Action):
+class ActionResendCode(NamedAction, action_name="action_resend_code"):
     """A resend replaces the old code and keeps the failure count (IDV-5)."""
-
-    def name(self) -> Text:
-        return "action_resend_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         sending = await services.current().verification.resend_code(tracker.sender_id)
         if sending.result is Sending.NOT_PENDING:
-            return ask_to_verify(dispatcher)
+            return VERIFICATION.ask_to_verify(dispatcher)
         if sending.result is Sending.TOO_MANY:
             dispatcher.utter_message(response="utter_too_many_codes", minutes=sending.minutes)
             return []
@@ -95,29 +100,27 @@ class ActionResendCode(Action):
         return []
 
 
-class ActionVerifyCode(Action):
-    def name(self) -> Text:
-        return "action_verify_code"
+# What the customer hears once a code is checked, and the step the verification moves to.
+CHECKED = {
+    Checking.ACCEPTED: ("utter_verified", "verified"),
+    Checking.LOCKED: ("utter_locked_needs_person", "needs_person"),
+    Checking.EXPIRED: ("utter_code_expired", "code_sent"),
+}
+WRONG_CODE = ("utter_code_wrong", "code_sent")  # any other outcome
 
+
+class ActionVerifyCode(NamedAction, action_name="action_verify_code"):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         checking = await services.current().verification.check_code(conversation_of(tracker))
         dispatcher.utter_message(response="utter_never_share_codes")
         if checking.result is Checking.NOT_PENDING:
-            return ask_to_verify(dispatcher)
-        if checking.result is Checking.LOCKED:
-            dispatcher.utter_message(response="utter_locked_needs_person")
-            return [SlotSet("verify_step", "needs_person")]
+            return VERIFICATION.ask_to_verify(dispatcher)
         if checking.result is Checking.WAIT:
             dispatcher.utter_message(response="utter_try_again_later", minutes=checking.minutes)
             return [SlotSet("verify_step", "code_sent")]
-        if checking.result is Checking.ACCEPTED:
-            dispatcher.utter_message(response="utter_verified")
-            return [SlotSet("verify_step", "verified")]
-        if checking.result is Checking.EXPIRED:
-            dispatcher.utter_message(response="utter_code_expired")
-            return [SlotSet("verify_step", "code_sent")]
-        dispatcher.utter_message(response="utter_code_wrong")
-        return [SlotSet("verify_step", "code_sent")]
+        response, step = CHECKED.get(checking.result, WRONG_CODE)
+        dispatcher.utter_message(response=response)
+        return [SlotSet("verify_step", step)]
 
 
 def describe(event: ActivityEvent) -> dict[str, str]:
@@ -128,16 +131,13 @@ def describe(event: ActivityEvent) -> dict[str, str]:
     return {"when": when, "what": event.detail or what, "where": where or "place unknown"}
 
 
-class ActionReviewActivity(Action):
+class ActionReviewActivity(NamedAction, action_name="action_review_activity"):
     """Lists recent sign-ins and changes in plain words; the customer marks what wasn't them."""
-
-    def name(self) -> Text:
-        return "action_review_activity"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         review = await services.current().verification.review_activity(tracker.sender_id)
         if not review.verified:
-            return ask_to_verify(dispatcher)
+            return VERIFICATION.ask_to_verify(dispatcher)
         if not review.events:
             dispatcher.utter_message(response="utter_no_recent_activity")
             return [SlotSet("activity_listed", [])]
@@ -148,10 +148,7 @@ class ActionReviewActivity(Action):
         return [SlotSet("activity_listed", [e.id for e in review.events])]
 
 
-class ActionMarkActivity(Action):
-    def name(self) -> Text:
-        return "action_mark_activity"
-
+class ActionMarkActivity(NamedAction, action_name="action_mark_activity"):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         marked = await services.current().verification.mark_activity(
             tracker.sender_id,
@@ -165,29 +162,21 @@ class ActionMarkActivity(Action):
         return [SlotSet("reported_activity", marked.events), SlotSet("suspicious_ips", marked.ips)]
 
 
-class ActionSignOutEverywhere(Action):
-    def name(self) -> Text:
-        return "action_sign_out_everywhere"
-
+class ActionSignOutEverywhere(NamedAction, action_name="action_sign_out_everywhere"):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         count = await services.current().verification.sign_out_everywhere(tracker.sender_id)
         if count is None:
-            return ask_to_verify(dispatcher)
+            return VERIFICATION.ask_to_verify(dispatcher)
         dispatcher.utter_message(response="utter_signed_out", count=str(count))
         return [SlotSet("sessions_revoked", float(count))]
 
 
-class ActionSendPasswordLink(Action):
+class ActionSendPasswordLink(NamedAction, action_name="action_send_password_link"):
     """IDV-3: basic is enough without a second factor; with one, the factor is asked for first."""
-
-    def name(self) -> Text:
-        return "action_send_password_link"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         sending = await services.current().verification.send_password_link(tracker.sender_id)
-        if sending.result is SecureLink.NOT_VERIFIED:
-            return ask_to_verify(dispatcher)
-        if sending.result is SecureLink.NEEDS_CURRENT_FACTOR:
-            return [ask_for_current_factor(dispatcher, "password"), SlotSet("verify_step", "needs_second_factor")]
+        if sending.result is not SecureLink.SENT:
+            return VERIFICATION.withhold_link(dispatcher, sending, "password")
         dispatcher.utter_message(response="utter_password_link", link=sending.link)
         return [SlotSet("verify_step", "verified")]

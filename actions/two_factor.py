@@ -3,30 +3,28 @@ each action asks ``TwoFactorService`` and says its outcome."""
 
 from __future__ import annotations
 
-from typing import List, Text
+from typing import List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import conversation_of
-from actions.identity import ask_for_current_factor
+from actions.identity import Steps
+from actions.named_action import NamedAction
 from recoverydesk.services import bootstrap as services
 from recoverydesk.services.two_factor import FactorCheck, FactorChecking
 from recoverydesk.services.verification import SecureLink
 
-
-def ask_to_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
-    """Verification comes first; the customer asks for two-factor again once verified."""
-    dispatcher.utter_message(response="utter_ask_email")
-    return [SlotSet("factor_step", "unverified")]
+# Verification comes first; the customer asks for two-factor again once verified.
+TWO_FACTOR = Steps("factor_step", unverified="unverified", needs_factor="ask_current")
 
 
 def refused(dispatcher: CollectingDispatcher, checking: FactorChecking) -> List[EventType]:
     """What the customer hears when the code was not checked or not accepted."""
     if checking.result is FactorCheck.NOT_VERIFIED:
-        return ask_to_verify(dispatcher)
+        return TWO_FACTOR.ask_to_verify(dispatcher)
     if checking.result is FactorCheck.LOCKED:
         if checking.minutes:
             dispatcher.utter_message(response="utter_try_again_later", minutes=checking.minutes)
@@ -39,28 +37,20 @@ def refused(dispatcher: CollectingDispatcher, checking: FactorChecking) -> List[
     return [SlotSet("factor_step", "retry")]
 
 
-class ActionSendTotpLink(Action):
+class ActionSendTotpLink(NamedAction, action_name="action_send_totp_link"):
     """Explains authenticator apps and sends the enrollment page's link (10 minutes, once)."""
-
-    def name(self) -> Text:
-        return "action_send_totp_link"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         sending = await services.current().two_factor.send_enrollment_link(tracker.sender_id)
-        if sending.result is SecureLink.NOT_VERIFIED:
-            return ask_to_verify(dispatcher)
-        if sending.result is SecureLink.NEEDS_CURRENT_FACTOR:
-            return [ask_for_current_factor(dispatcher, "enrollment"), SlotSet("factor_step", "ask_current")]
+        if sending.result is not SecureLink.SENT:
+            return TWO_FACTOR.withhold_link(dispatcher, sending, "enrollment")
         dispatcher.utter_message(response="utter_totp_explain")
         dispatcher.utter_message(response="utter_totp_link", link=sending.link)
         return [SlotSet("code_purpose", "totp_enrollment"), SlotSet("factor_step", "link_sent")]
 
 
-class ActionVerifyTotp(Action):
+class ActionVerifyTotp(NamedAction, action_name="action_verify_totp"):
     """The first valid code from the new app activates it; the old seed stops working (TOTP-4)."""
-
-    def name(self) -> Text:
-        return "action_verify_totp"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         checking = await services.current().two_factor.activate(conversation_of(tracker))
@@ -75,11 +65,8 @@ class ActionVerifyTotp(Action):
         return [SlotSet("code_purpose", None), SlotSet("factor_step", "enrolled")]
 
 
-class ActionVerifySecondFactor(Action):
+class ActionVerifySecondFactor(NamedAction, action_name="action_verify_second_factor"):
     """Step-up: the current authenticator code, or one recovery code, makes the verification strong."""
-
-    def name(self) -> Text:
-        return "action_verify_second_factor"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         checking = await services.current().two_factor.step_up(conversation_of(tracker))

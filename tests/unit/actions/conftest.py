@@ -104,6 +104,12 @@ class Run:
         return {e["name"]: e["value"] for e in self.events if e["event"] == "slot"}
 
 
+def assert_asked_to_verify(done: Run, step: dict[str, Any]) -> None:
+    """Only the email address was asked for, and the flow's step is set to wait for it."""
+    assert done.responses == ["utter_ask_email"]
+    assert done.events == [step]
+
+
 async def run(action: Action, on: Tracker) -> Run:
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, on, DOMAIN)

@@ -20,7 +20,7 @@ def action_classes() -> dict[str, type[Action]]:
     for module in pkgutil.iter_modules(actions.__path__):
         loaded = importlib.import_module(f"actions.{module.name}")
         for _, cls in inspect.getmembers(loaded, inspect.isclass):
-            if issubclass(cls, Action) and cls.__module__ == loaded.__name__:
+            if issubclass(cls, Action) and cls.__module__ == loaded.__name__ and not inspect.isabstract(cls):
                 found[cls().name()] = cls
     return found
 

@@ -25,7 +25,13 @@ from recoverydesk.services.verification import (
     SecureLink,
     Sending,
 )
-from tests.unit.actions.conftest import Answers, Fakes, run, tracker
+from tests.unit.actions.conftest import Answers, Fakes, Run, assert_asked_to_verify, run, tracker
+
+
+async def send_code(fakes: Fakes, sending: CodeSending, text: str = "ana@example.test") -> Run:
+    """``ActionSendCode`` run on the customer's ``text`` while the service answers ``sending``."""
+    fakes.verification.send_code = Answers(sending)
+    return await run(ActionSendCode(), tracker(text))
 
 
 async def test_start_verification_skips_the_email_when_the_conversation_is_verified(fakes: Fakes) -> None:
@@ -51,29 +57,25 @@ async def test_send_code_passes_the_message_and_says_the_code_was_sent(fakes: Fa
 
 
 async def test_send_code_says_when_the_mail_server_is_down_with_the_phone_number(fakes: Fakes) -> None:
-    fakes.verification.send_code = Answers(CodeSending(Sending.MAIL_DOWN, support_phone="+1 555 0100"))
-    done = await run(ActionSendCode(), tracker("ana@example.test"))
+    done = await send_code(fakes, CodeSending(Sending.MAIL_DOWN, support_phone="+1 555 0100"))
     assert done.said("utter_code_not_sent")["support_phone"] == "+1 555 0100"
     assert done.slots() == {"verify_step": "code_sent", "code_purpose": "email"}
 
 
 async def test_send_code_asks_again_without_an_address(fakes: Fakes) -> None:
-    fakes.verification.send_code = Answers(CodeSending(Sending.NO_ADDRESS))
-    done = await run(ActionSendCode(), tracker("my email is broken"))
+    done = await send_code(fakes, CodeSending(Sending.NO_ADDRESS), "my email is broken")
     assert done.responses == ["utter_email_not_understood"]
     assert done.events == [SlotSet("verify_step", "ask_email")]
 
 
 async def test_send_code_names_the_wait_when_too_many_codes_were_asked_for(fakes: Fakes) -> None:
-    fakes.verification.send_code = Answers(CodeSending(Sending.TOO_MANY, minutes="12"))
-    done = await run(ActionSendCode(), tracker("ana@example.test"))
+    done = await send_code(fakes, CodeSending(Sending.TOO_MANY, minutes="12"))
     assert done.said("utter_too_many_codes")["minutes"] == "12"
     assert done.events == [SlotSet("verify_step", "code_sent")]
 
 
 async def test_send_code_sends_a_recently_changed_contact_to_a_person(fakes: Fakes) -> None:
-    fakes.verification.send_code = Answers(CodeSending(Sending.CONTACTS_CHANGED))
-    done = await run(ActionSendCode(), tracker("ana@example.test"))
+    done = await send_code(fakes, CodeSending(Sending.CONTACTS_CHANGED))
     assert done.responses == ["utter_contact_recently_changed"]
     assert done.events == [SlotSet("verify_step", "needs_person")]
 
@@ -81,8 +83,7 @@ async def test_send_code_sends_a_recently_changed_contact_to_a_person(fakes: Fak
 async def test_resend_code_without_a_pending_code_asks_for_the_email(fakes: Fakes) -> None:
     fakes.verification.resend_code = Answers(CodeSending(Sending.NOT_PENDING))
     done = await run(ActionResendCode(), tracker())
-    assert done.responses == ["utter_ask_email"]
-    assert done.events == [SlotSet("verify_step", "ask_email")]
+    assert_asked_to_verify(done, SlotSet("verify_step", "ask_email"))
 
 
 async def test_resend_code_says_sent_and_changes_no_slot(fakes: Fakes) -> None:
@@ -161,8 +162,7 @@ async def test_review_activity_with_nothing_recent_says_so(fakes: Fakes) -> None
 async def test_review_activity_asks_an_unverified_customer_to_verify(fakes: Fakes) -> None:
     fakes.verification.review_activity = Answers(ActivityReview(False))
     done = await run(ActionReviewActivity(), tracker())
-    assert done.responses == ["utter_ask_email"]
-    assert done.events == [SlotSet("verify_step", "ask_email")]
+    assert_asked_to_verify(done, SlotSet("verify_step", "ask_email"))
 
 
 async def test_mark_activity_reports_the_marked_events_and_their_ips(fakes: Fakes) -> None:
@@ -191,8 +191,7 @@ async def test_sign_out_everywhere_says_how_many_sessions_ended(fakes: Fakes) ->
 async def test_sign_out_everywhere_needs_a_verified_conversation(fakes: Fakes) -> None:
     fakes.verification.sign_out_everywhere = Answers(None)
     done = await run(ActionSignOutEverywhere(), tracker())
-    assert done.responses == ["utter_ask_email"]
-    assert done.events == [SlotSet("verify_step", "ask_email")]
+    assert_asked_to_verify(done, SlotSet("verify_step", "ask_email"))
 
 
 async def test_send_password_link_sends_the_link(fakes: Fakes) -> None:
@@ -215,5 +214,4 @@ async def test_send_password_link_asks_for_the_bound_factor_first(fakes: Fakes) 
 async def test_send_password_link_asks_an_unverified_customer_to_verify(fakes: Fakes) -> None:
     fakes.verification.send_password_link = Answers(LinkSending(SecureLink.NOT_VERIFIED))
     done = await run(ActionSendPasswordLink(), tracker())
-    assert done.responses == ["utter_ask_email"]
-    assert done.events == [SlotSet("verify_step", "ask_email")]
+    assert_asked_to_verify(done, SlotSet("verify_step", "ask_email"))

@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from actions.two_factor import ActionSendTotpLink, ActionVerifySecondFactor, ActionVerifyTotp
 from recoverydesk.services.two_factor import FactorCheck, FactorChecking
 from recoverydesk.services.verification import LinkSending, SecureLink
-from tests.unit.actions.conftest import Answers, Fakes, run, tracker
+from tests.unit.actions.conftest import Answers, Fakes, assert_asked_to_verify, run, tracker
 
 
 async def test_send_totp_link_explains_the_app_and_sends_the_link(fakes: Fakes) -> None:
@@ -29,8 +29,7 @@ async def test_send_totp_link_asks_for_the_current_factor_when_one_is_bound(fake
 async def test_send_totp_link_asks_an_unverified_customer_to_verify(fakes: Fakes) -> None:
     fakes.two_factor.send_enrollment_link = Answers(LinkSending(SecureLink.NOT_VERIFIED))
     done = await run(ActionSendTotpLink(), tracker())
-    assert done.responses == ["utter_ask_email"]
-    assert done.events == [SlotSet("factor_step", "unverified")]
+    assert_asked_to_verify(done, SlotSet("factor_step", "unverified"))
 
 
 async def test_verify_totp_enrolled_sends_the_recovery_codes_link(fakes: Fakes) -> None:

@@ -6,7 +6,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from recoverydesk.domain.incidents import Incident
 from recoverydesk.services.crisis import Conversation, CrisisService, conversation_start, with_incident
-from tests.unit.services.test_verification_service import FakeContacts, FakeIncidents, FakeVerifications
+from tests.unit.services.fakes import FakeContacts, FakeIncidents, FakeVerifications
 
 ANSWERS = {"am_i_affected": "Perhaps.", "what_data": "Names and card numbers."}
 LEAK = Incident("INC-0007", "Card data leak", "2024-03-01T00:00:00Z", "sec-lead", ANSWERS)

@@ -11,14 +11,9 @@ from recoverydesk.adapters.ticket_outbox import Escalation
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.incidents import Incident
-from recoverydesk.services.crisis import Conversation, CrisisService
+from recoverydesk.services.crisis import Conversation
 from recoverydesk.services.escalation import EscalationService, Filing
-from tests.unit.services.test_verification_service import (
-    FakeAccounts,
-    FakeContacts,
-    FakeIncidents,
-    FakeVerifications,
-)
+from tests.unit.services.fakes import FakeAccounts, FakeDesk
 
 ANA = Account(ref="acc-ana", email="ana@example.test", name="Ana Lima")
 LEAK = Incident("INC-0007", "Card data leak", "2024-03-01T00:00:00Z", "sec-lead", {"am_i_affected": "Maybe."})
@@ -51,23 +46,13 @@ class FakeTrafficLimit:
 
 
 @dataclass
-class Desk:
+class Desk(FakeDesk):
     accounts: FakeAccounts = field(default_factory=lambda: FakeAccounts(ANA))
-    verifications: FakeVerifications = field(default_factory=FakeVerifications)
     tickets: FakeTickets = field(default_factory=FakeTickets)
     limits: FakeTrafficLimit = field(default_factory=FakeTrafficLimit)
-    incidents: FakeIncidents = field(default_factory=FakeIncidents)
-    contacts: FakeContacts = field(default_factory=FakeContacts)
 
     def service(self) -> EscalationService:
-        return EscalationService(
-            accounts=self.accounts,
-            verifications=self.verifications,
-            tickets=self.tickets,
-            limits=self.limits,
-            crisis=CrisisService(self.incidents, self.contacts, self.verifications),
-            support_phone="+1 555 0100",
-        )
+        return self.wire(EscalationService, support_phone="+1 555 0100")
 
 
 @pytest.fixture

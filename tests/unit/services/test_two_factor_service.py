@@ -10,19 +10,10 @@ import pytest
 from recoverydesk.adapters.rate_limits import FREE_FAILURES, HARD_LIMIT
 from recoverydesk.adapters.totp_store import Enrollment
 from recoverydesk.domain.accounts import Account
-from recoverydesk.services.crisis import Conversation, CrisisService
+from recoverydesk.services.crisis import Conversation
 from recoverydesk.services.two_factor import FactorCheck, TwoFactorService
-from recoverydesk.services.verification import Background, SecureLink, Verification
-from tests.unit.services.test_verification_service import (
-    FakeAccounts,
-    FakeContacts,
-    FakeFailures,
-    FakeInbox,
-    FakeIncidents,
-    FakeLinks,
-    FakeMail,
-    FakeVerifications,
-)
+from recoverydesk.services.verification import SecureLink, Verification
+from tests.unit.services.fakes import FakeAccounts, FakeDesk
 
 GOOD = "246810"
 ANA = Account(
@@ -62,31 +53,12 @@ class FakeTotp:
 
 
 @dataclass
-class Desk:
+class Desk(FakeDesk):
     accounts: FakeAccounts = field(default_factory=lambda: FakeAccounts(ANA))
-    verifications: FakeVerifications = field(default_factory=FakeVerifications)
-    failures: FakeFailures = field(default_factory=FakeFailures)
     totp: FakeTotp = field(default_factory=FakeTotp)
-    inbox: FakeInbox = field(default_factory=FakeInbox)
-    links: FakeLinks = field(default_factory=FakeLinks)
-    mail: FakeMail = field(default_factory=FakeMail)
-    contacts: FakeContacts = field(default_factory=FakeContacts)
-    background: Background = field(default_factory=Background)
 
     def service(self) -> TwoFactorService:
-        return TwoFactorService(
-            accounts=self.accounts,
-            history=self.accounts,
-            recovery=self.accounts,
-            verifications=self.verifications,
-            failures=self.failures,
-            totp=self.totp,
-            inbox=self.inbox,
-            links=self.links,
-            mail=self.mail,
-            crisis=CrisisService(FakeIncidents(), self.contacts, self.verifications),
-            background=self.background,
-        )
+        return self.wire(TwoFactorService, history=self.accounts, recovery=self.accounts)
 
     async def verified(self, level: str = "basic", conversation: str = "c-1") -> None:
         await self.verifications.grant(conversation, "acc-ana", level, "email_code")

@@ -1,31 +1,27 @@
 """VerificationService with in-memory fakes: same outcome for known and unknown addresses (IDV-6),
-sending limits, lockout, the recent-contact-change hold, and what a verified conversation may do.
-
-The fakes here stand in for the Redis stores; the other service tests use them too."""
+sending limits, lockout, the recent-contact-change hold, and what a verified conversation may do."""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 
 from recoverydesk.adapters.one_time_codes import CodeCheck
 from recoverydesk.adapters.rate_limits import FREE_FAILURES, HARD_LIMIT, RateLimited
-from recoverydesk.domain.accounts import Account, ActivityEvent, parse_time
-from recoverydesk.domain.contacts import Contact
-from recoverydesk.domain.incidents import Incident
-from recoverydesk.services.crisis import Conversation, CrisisService
+from recoverydesk.domain.accounts import Account, ActivityEvent
+from recoverydesk.services.crisis import Conversation
 from recoverydesk.services.verification import (
-    Background,
     Checking,
     SecureLink,
     Sending,
     Verification,
     VerificationService,
 )
+from tests.unit.services.fakes import FakeAccounts, FakeDesk
 
 ANA = Account(ref="acc-ana", email="ana@example.test", name="Ana Lima", created_at="2023-01-01T00:00:00Z")
 
@@ -33,34 +29,6 @@ ANA = Account(ref="acc-ana", email="ana@example.test", name="Ana Lima", created_
 def ago(days: float) -> str:
     moment = datetime.now(timezone.utc) - timedelta(days=days)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-class FakeAccounts:
-    def __init__(self, *accounts: Account) -> None:
-        self.accounts = {a.ref: a for a in accounts}
-        self.history: dict[str, list[ActivityEvent]] = {}
-        self.held: list[str] = []
-        self.revoked: list[str] = []
-
-    async def by_email(self, email: str) -> Optional[Account]:
-        return next((a for a in self.accounts.values() if a.email == email.strip().lower()), None)
-
-    async def get(self, ref: str) -> Optional[Account]:
-        return self.accounts.get(ref)
-
-    async def events(self, ref: str, since: Optional[datetime] = None, limit: int = 1000) -> list[ActivityEvent]:
-        newest_first = sorted(self.history.get(ref, []), key=lambda e: e.at, reverse=True)
-        return [e for e in newest_first if since is None or parse_time(e.at) >= since][:limit]
-
-    async def add_event(self, ref: str, event: ActivityEvent) -> None:
-        self.history.setdefault(ref, []).append(event)
-
-    async def recovered(self, ref: str) -> None:
-        self.held.append(ref)
-
-    async def revoke_all(self, ref: str) -> int:
-        self.revoked.append(ref)
-        return 2
 
 
 class FakeCodes:
@@ -84,27 +52,6 @@ class FakeCodes:
         return CodeCheck.ACCEPTED
 
 
-class FakeFailures:
-    """Free failures, then a minute's wait; a person unlocks at the hard limit (as RL-1, RL-2)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[tuple[str, str], int] = {}
-
-    async def check(self, factor: str, account_ref: str) -> None:
-        count = self.counts.get((factor, account_ref), 0)
-        if count >= HARD_LIMIT:
-            raise RateLimited(None)
-        if count >= FREE_FAILURES:
-            raise RateLimited(90)
-
-    async def failed(self, factor: str, account_ref: str) -> int:
-        self.counts[(factor, account_ref)] = self.counts.get((factor, account_ref), 0) + 1
-        return self.counts[(factor, account_ref)]
-
-    async def succeeded(self, factor: str, account_ref: str) -> None:
-        self.counts.pop((factor, account_ref), None)
-
-
 class FakeLimit:
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -116,118 +63,21 @@ class FakeLimit:
         self.taken.append(subject)
 
 
-class FakeVerifications:
-    def __init__(self) -> None:
-        self.granted: dict[str, Verification] = {}
-        self.pendings: dict[str, str] = {}
-
-    async def get(self, conversation_id: str) -> Verification:
-        return self.granted.get(conversation_id, Verification())
-
-    async def grant(self, conversation_id: str, account_ref: str, level: str, method: str) -> Verification:
-        current = self.granted.get(conversation_id, Verification())
-        methods = current.methods if current.account_ref == account_ref else []
-        self.granted[conversation_id] = Verification(account_ref, level, sorted(set(methods + [method])))
-        return self.granted[conversation_id]
-
-    async def set_pending(self, conversation_id: str, account_ref: Optional[str]) -> None:
-        self.pendings[conversation_id] = account_ref or ""
-
-    async def pending(self, conversation_id: str) -> Optional[str]:
-        return self.pendings.get(conversation_id)
-
-
-class FakeInbox:
-    def __init__(self) -> None:
-        self.codes: dict[tuple[str, str], str] = {}
-
-    def put(self, conversation_id: str, code: str, kind: str = "code") -> None:
-        self.codes[(conversation_id, kind)] = code
-
-    async def take(self, conversation_id: str, kind: str = "code") -> Optional[str]:
-        return self.codes.pop((conversation_id, kind), None)
-
-
-class FakeLinks:
-    def __init__(self) -> None:
-        self.issued: list[tuple[str, str, str]] = []
-
-    async def issue(self, account_ref: str, conversation_id: str, purpose: str) -> str:
-        self.issued.append((account_ref, conversation_id, purpose))
-        return f"https://bank.test/secure/{purpose}/token-{len(self.issued)}"
-
-
-class FakeMail:
-    def __init__(self) -> None:
-        self.queued: list[dict[str, Any]] = []
-        self.up = True
-
-    async def queue(
-        self, to: list[str], subject: str, body: str, key: Optional[str] = None, ttl_seconds: float = 86400
-    ) -> bool:
-        self.queued.append({"to": to, "subject": subject, "body": body, "ttl_seconds": ttl_seconds})
-        return True
-
-    async def available(self) -> bool:
-        return self.up
-
-
-class FakeIncidents:
-    def __init__(self, *incidents: Incident, fails: Optional[Exception] = None) -> None:
-        self.incidents = list(incidents)
-        self.fails = fails
-
-    async def active(self) -> list[Incident]:
-        if self.fails:
-            raise self.fails
-        return self.incidents
-
-
-class FakeContacts:
-    def __init__(self, fails: Optional[Exception] = None) -> None:
-        self.saved: list[tuple[Contact, float]] = []
-        self.fails = fails
-
-    async def save(self, contact: Contact, started_ts: float) -> None:
-        if self.fails:
-            raise self.fails
-        self.saved.append((contact, started_ts))
-
-
 @dataclass
-class Desk:
+class Desk(FakeDesk):
     """A VerificationService over fakes, with the fakes at hand."""
 
     accounts: FakeAccounts = field(default_factory=lambda: FakeAccounts(ANA))
     codes: FakeCodes = field(default_factory=FakeCodes)
-    failures: FakeFailures = field(default_factory=FakeFailures)
     per_account: FakeLimit = field(default_factory=lambda: FakeLimit(3))
     per_conversation: FakeLimit = field(default_factory=lambda: FakeLimit(5))
-    verifications: FakeVerifications = field(default_factory=FakeVerifications)
-    inbox: FakeInbox = field(default_factory=FakeInbox)
-    links: FakeLinks = field(default_factory=FakeLinks)
-    mail: FakeMail = field(default_factory=FakeMail)
-    contacts: FakeContacts = field(default_factory=FakeContacts)
-    background: Background = field(default_factory=Background)
-
-    @property
-    def crisis(self) -> CrisisService:
-        return CrisisService(FakeIncidents(), self.contacts, self.verifications)
 
     def service(self) -> VerificationService:
-        return VerificationService(
-            accounts=self.accounts,
+        return self.wire(
+            VerificationService,
             sessions=self.accounts,
-            codes=self.codes,
-            failures=self.failures,
             sends_per_account=self.per_account,
             sends_per_conversation=self.per_conversation,
-            verifications=self.verifications,
-            inbox=self.inbox,
-            links=self.links,
-            mail=self.mail,
-            crisis=self.crisis,
-            background=self.background,
             unknown_address_key=b"k" * 32,
             support_phone="+1 555 0100",
         )
