@@ -23,6 +23,13 @@ from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, redi
 from recoverydesk.settings import ROOT
 
 
+def terminate(process: Optional[subprocess.Popen]) -> None:
+    """Stops a server process of a test, if it runs, and waits for it to exit."""
+    if process is not None:
+        process.terminate()
+        process.wait(10)
+
+
 class RedisServer:
     """A redis-server of our own on a free port, optionally with AOF persistence."""
 
@@ -49,10 +56,8 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
+        terminate(self.process)
+        self.process = None
 
 
 @dataclass
@@ -125,10 +130,8 @@ class HelpdeskPlugin:
         return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
+        terminate(self.process)
+        self.process = None
 
 
 def new_session_id() -> str:
@@ -279,6 +282,16 @@ async def wait_for_mail(smtp: SmtpServer, recipient: str, subject_part: str, tim
                 return message.get_content()
         await asyncio.sleep(0.1)
     raise AssertionError(f"no mail to {recipient} about {subject_part!r}")
+
+
+async def secure_signed_in_account(customer: ChatCustomer) -> dict:
+    """A customer from a signed-in page asks to secure the account, finds nothing wrong in the activity and
+    keeps the other sessions; returns the bot's last reply (the password link, or why there is none)."""
+    await customer.sio.emit("user_uttered", {"message": "secure my account", "session_id": customer.session_id})
+    await collect_until(customer, "Were any of these not you?")
+    await customer.say("no", expect=2)
+    [last] = await customer.say("not now")
+    return last
 
 
 async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20) -> list[dict]:
