@@ -13,6 +13,7 @@ import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Optional
 
 from bench.chat import ChatSession, Flow, Turn, signature
@@ -51,12 +52,19 @@ class _Listener:
     def reached(self, goal: Optional[str]) -> bool:
         return goal is not None and any(re.search(goal, t) for texts in self.heard for t in texts)
 
+    async def __aenter__(self) -> "_Listener":
+        await self.session.open()
+        return self
+
+    async def __aexit__(
+        self, kind: Optional[type[BaseException]], error: Optional[BaseException], trace: Optional[TracebackType]
+    ) -> None:
+        await self.session.close()
+
 
 async def discover(url: str, flow: Flow) -> Flow:
     """Plays the flow adaptively; returns the fixed script it came to (turns without expectations)."""
-    listener = _Listener(url)
-    await listener.session.open()
-    try:
+    async with _Listener(url) as listener:
         for turn in flow.turns:
             await listener.say(turn.say)
         for _ in range(flow.max_answers):
@@ -67,19 +75,13 @@ async def discover(url: str, flow: Flow) -> Flow:
             await listener.say(answer)
         for text in flow.closing:
             await listener.say(text)
-    finally:
-        await listener.session.close()
     return Flow(flow.name, tuple(Turn(text) for text in listener.said), flow.goal)
 
 
 async def replay(url: str, script: Flow) -> Heard:
-    listener = _Listener(url)
-    await listener.session.open()
-    try:
+    async with _Listener(url) as listener:
         for turn in script.turns:
             await listener.say(turn.say)
-    finally:
-        await listener.session.close()
     return listener.heard
 
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import IO, Any, Callable, Optional, Union
 
 from recoverydesk.ops.stack import free_port, http_ok
 
@@ -41,6 +41,20 @@ def die_with_parent() -> None:
     import ctypes
 
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(argv: list[str], output: Union[IO[Any], int] = subprocess.DEVNULL, **options: Any) -> subprocess.Popen:
+    """A child of the bench in its own process group, dying with it, reading nothing; stdout and stderr to
+    ``output``."""
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+        **options,
+    )
 
 
 class InitBotError(Exception):
@@ -130,7 +144,7 @@ class InitBotServer:
         self.port = free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
+            self.process = spawn(
                 [
                     str(BIN / "rasa"),
                     "run",
@@ -145,13 +159,9 @@ class InitBotServer:
                     "--endpoints",
                     str(run_dir / "endpoints.yml"),
                 ],
+                log,
                 cwd=self.project,
                 env=quiet_env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
             )
         self._wait_ready()
         return self

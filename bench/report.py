@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from bench.stats import ratio
 
@@ -102,10 +102,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
+def _levels(ours: dict, reference: dict) -> Iterator[tuple[str, dict, dict]]:
+    """Each load level of our run: the level, our results at it, and the reference's ({} if not run)."""
+    theirs = reference.get("load") or {}
+    for level, mine in (ours.get("load") or {}).items():
+        yield level, mine, theirs.get(level, {})
+
+
 def _load_rows(ours: dict, reference: dict, compared: dict) -> list[list[Any]]:
     rows = []
-    for level, mine in (ours.get("load") or {}).items():
-        theirs = (reference.get("load") or {}).get(level, {})
+    for level, mine, theirs in _levels(ours, reference):
         cmp = compared.get(level, {})
         lat, ref_lat = mine["latency"], theirs.get("latency", {})
         rows.append(
@@ -132,32 +138,26 @@ def _load_rows(ours: dict, reference: dict, compared: dict) -> list[list[Any]]:
 
 
 def _memory_rows(ours: dict, reference: dict) -> list[list[Any]]:
-    rows = []
-    for level, mine in (ours.get("load") or {}).items():
-        ref = (reference.get("load") or {}).get(level, {})
-        rss = mine.get("peak_rss_mib", {})
-        rows.append([level, *(rss.get(p) for p in PROCESSES), ref.get("peak_rss_mib", {}).get("rasa")])
-    return rows
+    return [
+        [level, *(mine.get("peak_rss_mib", {}).get(p) for p in PROCESSES), ref.get("peak_rss_mib", {}).get("rasa")]
+        for level, mine, ref in _levels(ours, reference)
+    ]
 
 
 def _cpu_rows(ours: dict, reference: dict) -> list[list[Any]]:
-    rows = []
-    for level, mine in (ours.get("load") or {}).items():
-        ref = (reference.get("load") or {}).get(level, {})
-        cpu = mine.get("cpu_seconds", {})
-        rows.append(
-            [
-                level,
-                mine["duration_s"],
-                *(cpu.get(p) for p in PROCESSES),
-                mine.get("other_processes_cpu_s"),
-                mine.get("machine_busy_pct"),
-                ref.get("cpu_seconds", {}).get("rasa"),
-                ref.get("other_processes_cpu_s"),
-                ref.get("machine_busy_pct"),
-            ]
-        )
-    return rows
+    return [
+        [
+            level,
+            mine["duration_s"],
+            *(mine.get("cpu_seconds", {}).get(p) for p in PROCESSES),
+            mine.get("other_processes_cpu_s"),
+            mine.get("machine_busy_pct"),
+            ref.get("cpu_seconds", {}).get("rasa"),
+            ref.get("other_processes_cpu_s"),
+            ref.get("machine_busy_pct"),
+        ]
+        for level, mine, ref in _levels(ours, reference)
+    ]
 
 
 def render(document: dict) -> str:
@@ -235,39 +235,38 @@ def _drift_row(label: str, drift: dict) -> list[Any]:
     ]
 
 
+def _latency_row(what: str, figures: str, measured: dict) -> list[Any]:
+    """A row of the other measurements: what ran, its figures, p50 and p95 latency, and errors."""
+    return [what, figures, measured["latency"]["p50_ms"], measured["latency"]["p95_ms"], measured["errors"]]
+
+
 def _other_sections(ours: dict, reference: dict) -> list[str]:
     intake, handoff = ours.get("ticket_intake") or {}, ours.get("handoff") or {}
     rows = []
     if intake:
         rows.append(
-            [
+            _latency_row(
                 "ticket intake (signed POST, 50 at once)",
                 f"{_fmt(intake['requests_per_s'])} req/s, {_fmt(intake['created_per_s'])} created/s",
-                intake["latency"]["p50_ms"],
-                intake["latency"]["p95_ms"],
-                intake["errors"],
-            ]
+                intake,
+            )
         )
     if handoff and "latency" in handoff:
         rows.append(
-            [
+            _latency_row(
                 "handoff: customer emit → console SSE",
                 f"{handoff['delivered']}/{handoff['messages']} delivered",
-                handoff["latency"]["p50_ms"],
-                handoff["latency"]["p95_ms"],
-                handoff["errors"],
-            ]
+                handoff,
+            )
         )
     soak = ours.get("soak") or {}
     if soak:
         rows.append(
-            [
+            _latency_row(
                 f"soak: {soak['users']} customers for {_fmt(soak['seconds'])} s",
                 f"{_fmt(soak['turns_per_s'])} turns/s, server memory {_fmt(soak['servers_growth_pct'])} %",
-                soak["latency"]["p50_ms"],
-                soak["latency"]["p95_ms"],
-                soak["errors"],
-            ]
+                soak,
+            )
         )
     for label, source in (("ours", ours), ("rasa init", reference)):
         if source.get("conversation_length"):

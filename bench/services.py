@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 
 from aiosmtpd.controller import Controller
 
-from bench.initbot import die_with_parent, quiet_env
+from bench.initbot import quiet_env, spawn
 from recoverydesk.ops.stack import Stack, embedded_redis_argv, free_port, loopback_environment, redis_ok
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
@@ -34,14 +34,7 @@ class BenchRedis:
     def start(self) -> "BenchRedis":
         argv = embedded_redis_argv(self.data_dir, self.port)
         argv[argv.index("--appendonly") + 1] = "no"
-        self.process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        self.process = spawn(argv)
         deadline = time.monotonic() + REDIS_READY_SECONDS
         while not redis_ok(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:

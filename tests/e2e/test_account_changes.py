@@ -16,7 +16,13 @@ from recoverydesk.domain import session_tokens
 from recoverydesk.domain.accounts import Account, ChangeHeld
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.settings import ROOT
-from tests.support.servers import ChatCustomer, collect_until, create_account, wait_for_mail
+from tests.support.servers import (
+    ChatCustomer,
+    create_account,
+    secure_signed_in_account,
+    set_password_on_page,
+    wait_for_mail,
+)
 
 
 @pytest.fixture
@@ -87,27 +93,14 @@ async def test_a_password_reset_in_chat_holds_contact_changes_and_notifies_the_r
     redis = Redis.from_url(settings.redis_url)
     directory = AccountDirectory(redis, SecretBox(settings.secret_key))
     await directory.change_contacts(account.email, new_email=replacement)
-    customer = ChatCustomer(chat_url)
-    await customer.connect(request_session=False)
+    token = session_tokens.issue(settings.secret_key, account.ref)  # a signed-in page: a code would go to a person
+    customer = await ChatCustomer(chat_url).connect(auth_token=token)
     try:
-        token = session_tokens.issue(
-            settings.secret_key, account.ref
-        )  # a signed-in page: the code path would go to a person
-        await customer.sio.emit("session_request", {"session_id": customer.session_id, "auth_token": token})
-        await asyncio.wait_for(customer.confirmed.wait(), 10)
-        await customer.sio.emit("user_uttered", {"message": "secure my account", "session_id": customer.session_id})
-        await collect_until(customer, "Were any of these not you?")
-        await customer.say("no", expect=2)
-        [link_message] = await customer.say("not now")
+        link_message = await secure_signed_in_account(customer)
         link = re.search(r"(http\S+/secure/password/\S+)", link_message["text"]).group(1)
         password = "copper-tundra-violet-anchor-5"
         async with aiohttp.ClientSession() as http:
-            async with http.get(link) as page:
-                csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", await page.text()).group(1)
-            async with http.post(
-                link, data={"csrf_token": csrf, "password": password, "password_confirm": password}
-            ) as reply:
-                assert reply.status == 200
+            await set_password_on_page(http, link, password)
         for address in (replacement, account.email):
             notice = await wait_for_mail(smtp_server, address, "password was changed")
             assert "this wasn't me" in notice and password not in notice

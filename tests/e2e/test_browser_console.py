@@ -1,6 +1,5 @@
 """The agent console in a real browser: sign-in, live queue and takeover, hostile text, CSRF and CSP."""
 
-import asyncio
 import json
 import re
 import secrets
@@ -12,8 +11,7 @@ import urllib.request
 import pytest
 
 from recoverydesk.domain.signing import derive_key, sign
-from tests.support.browser import browser_context
-from tests.support.servers import add_agent
+from tests.support.browser import sign_in_to_console, signed_in_page, watch_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -32,39 +30,9 @@ ANSWERED_AFTER = """({text, role}) => {
 }"""
 
 
-@pytest.fixture
-def agent(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "agent"))
-
-
-@pytest.fixture
-def supervisor(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "supervisor"))
-
-
-@pytest.fixture
-def context(stack):
-    yield from browser_context()
-
-
 def marker() -> str:
     """Letters only: six digits would be redacted from the transcript as a code."""
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
-
-
-def watch_dialogs(page) -> list:
-    opened = []
-    page.on("dialog", lambda dialog: (opened.append(dialog.message), dialog.dismiss()))
-    return opened
-
-
-def sign_in(page, helpdesk_url: str, agent: dict) -> None:
-    page.goto(f"{helpdesk_url}/console/login")
-    page.fill("input[name=username]", agent["username"])
-    page.fill("input[name=password]", agent["password"])
-    page.fill("input[name=totp]", agent["totp"].now())
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{helpdesk_url}/console/")
 
 
 def open_chat(context, chat_url: str):
@@ -131,7 +99,7 @@ def test_agent_takes_over_a_live_conversation_and_hands_it_back(agent, context, 
     console = context.new_page()
     errors = []
     console.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(console, settings.helpdesk_url, agent)
+    sign_in_to_console(console, settings.helpdesk_url, agent)
     assert console.inner_text(".who") == agent["username"]
 
     chat = open_chat(context, chat_url)
@@ -193,7 +161,7 @@ def test_hostile_customer_text_is_shown_as_text(agent, context, settings, chat_u
     ticket_id = escalate(chat)
     console = context.new_page()
     dialogs = watch_dialogs(console)
-    sign_in(console, settings.helpdesk_url, agent)
+    sign_in_to_console(console, settings.helpdesk_url, agent)
     console.goto(f"{settings.helpdesk_url}/console/tickets/{ticket_id}")
     title = console.title()
     console.click("#claim-form button")
@@ -216,8 +184,7 @@ def test_hostile_customer_text_is_shown_as_text(agent, context, settings, chat_u
 
 def test_state_changes_need_the_csrf_token_and_pages_carry_a_strict_policy(supervisor, context, settings):
     ticket_id = intake_ticket(settings)
-    console = context.new_page()
-    sign_in(console, settings.helpdesk_url, supervisor)
+    console = signed_in_page(context, settings.helpdesk_url, supervisor)
     ticket_page = console.goto(f"{settings.helpdesk_url}/console/tickets/{ticket_id}")
 
     call = """async ([url, token]) => {
@@ -253,8 +220,7 @@ def test_state_changes_need_the_csrf_token_and_pages_carry_a_strict_policy(super
 
 def test_queue_filters_by_priority(agent, context, settings):
     urgent, low = intake_ticket(settings, "urgent"), intake_ticket(settings, "low")
-    page = context.new_page()
-    sign_in(page, settings.helpdesk_url, agent)
+    page = signed_in_page(context, settings.helpdesk_url, agent)
     page.goto(f"{settings.helpdesk_url}/console/?priority=urgent")
     listed = page.eval_on_selector_all("#queue-rows tr[data-id]", "rows => rows.map((r) => r.dataset.id)")
     assert urgent in listed and low not in listed
@@ -295,8 +261,7 @@ def test_a_sign_in_post_without_the_form_token_is_refused(agent, settings):
 
 
 def test_signing_out_ends_the_session(agent, context, settings):
-    page = context.new_page()
-    sign_in(page, settings.helpdesk_url, agent)
+    page = signed_in_page(context, settings.helpdesk_url, agent)
     [token] = [c["value"] for c in context.cookies() if c["name"] == "rd_console"]
     me = f"{settings.helpdesk_url}/api/v1/me"
     assert page.request.get(me, headers={"Cookie": f"rd_console={token}"}).status == 200

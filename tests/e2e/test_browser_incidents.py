@@ -8,8 +8,8 @@ from typing import Any, Coroutine
 
 import pytest
 
-from tests.e2e.test_browser_console import CSP, sign_in, watch_dialogs
-from tests.support.browser import browser_context
+from tests.e2e.test_browser_console import CSP
+from tests.support.browser import sign_in_to_console, signed_in_page, watch_dialogs, watch_problems
 from tests.support.servers import ChatCustomer, add_agent, agent_api, escalated_conversation
 
 pytestmark = pytest.mark.browser
@@ -78,25 +78,8 @@ def supervisor(settings, background):
     background.run(close_incidents_declared_by(settings, person["username"]))
 
 
-@pytest.fixture
-def agent(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "agent"))
-
-
-@pytest.fixture
-def context(stack):
-    yield from browser_context()
-
-
-def watch_problems(page) -> list:
-    problems: list = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    return problems
-
-
 def open_incidents(page, settings, supervisor) -> None:
-    sign_in(page, settings.helpdesk_url, supervisor)
+    sign_in_to_console(page, settings.helpdesk_url, supervisor)
     page.click("#incidents-link")
     page.wait_for_url(f"{settings.helpdesk_url}/console/incidents")
     page.wait_for_selector("#incident-list:not(:has(li.empty:text-is('Loading…')))")
@@ -178,8 +161,7 @@ def test_supervisor_declares_links_and_broadcasts_and_the_customer_receives_it(
 
 
 def test_an_agent_cannot_open_the_incidents_page(agent, context, settings):
-    page = context.new_page()
-    sign_in(page, settings.helpdesk_url, agent)
+    page = signed_in_page(context, settings.helpdesk_url, agent)
     assert page.locator("#incidents-link").count() == 0
     reply = page.goto(f"{settings.helpdesk_url}/console/incidents")
     assert reply.status == 403 and "Only supervisors" in page.inner_text("main")

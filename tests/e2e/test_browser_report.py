@@ -12,9 +12,7 @@ from recoverydesk.adapters.contact_log import ContactLog
 from recoverydesk.adapters.ticket_store import TicketStore
 from recoverydesk.domain.contacts import contact_for
 from recoverydesk.domain.tickets import claim, iso, new_ticket
-from tests.e2e.test_browser_console import sign_in
-from tests.support.browser import browser_context
-from tests.support.servers import add_agent
+from tests.support.browser import sign_in_to_console, signed_in_page, watch_problems
 from tests.support.servers import sign_in as api_sign_in
 
 pytestmark = pytest.mark.browser
@@ -70,27 +68,10 @@ def seeded(stack):
     return asyncio.run(seed_day(stack.settings.redis_url))
 
 
-@pytest.fixture
-def supervisor(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "supervisor"))
-
-
-@pytest.fixture
-def agent(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "agent"))
-
-
-@pytest.fixture
-def context(stack):
-    yield from browser_context()
-
-
 def test_supervisor_sees_svg_charts_and_tables_of_the_day(seeded, supervisor, context, settings):
     page = context.new_page()
-    problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    sign_in(page, settings.helpdesk_url, supervisor)
+    problems = watch_problems(page)
+    sign_in_to_console(page, settings.helpdesk_url, supervisor)
     page.click("#report-link")
     page.wait_for_url(f"{settings.helpdesk_url}/console/report")
     page.goto(f"{settings.helpdesk_url}/console/report?date={DAY}")
@@ -131,8 +112,7 @@ def test_supervisor_sees_svg_charts_and_tables_of_the_day(seeded, supervisor, co
 
 
 def test_the_report_page_is_for_supervisors_only(agent, context, settings):
-    page = context.new_page()
-    sign_in(page, settings.helpdesk_url, agent)
+    page = signed_in_page(context, settings.helpdesk_url, agent)
     assert page.locator("#report-link").count() == 0
     reply = page.goto(f"{settings.helpdesk_url}/console/report")
     assert reply.status == 403 and "Only supervisors" in page.inner_text("main")

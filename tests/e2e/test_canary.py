@@ -18,6 +18,7 @@ from tests.support.servers import (
     add_agent,
     collect_until,
     create_account,
+    set_password_on_page,
     sign_in,
     tracker,
     wait_for_mail,
@@ -75,12 +76,7 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
         link = re.search(r"(http\S+/secure/password/\S+)", link_message["text"]).group(1)
         token = link.rsplit("/", 1)[1]
         async with aiohttp.ClientSession() as http:
-            async with http.get(link) as page:
-                csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", await page.text()).group(1)
-            async with http.post(
-                link, data={"csrf_token": csrf, "password": page_password, "password_confirm": page_password}
-            ) as reply:
-                assert reply.status == 200
+            await set_password_on_page(http, link, page_password)
             async with http.post(
                 f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook",
                 json={"sender": customer.session_id + "-rest", "message": f"my code is {rest_code}"},

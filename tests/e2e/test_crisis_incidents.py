@@ -87,13 +87,9 @@ async def test_during_an_incident_the_bot_gives_the_approved_answer_and_tags_eve
         await customer.close()
 
 
-async def test_what_data_questions_get_the_what_data_answer(chat_url, incident):
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        answer, _ = await customer.say("what data of mine was leaked in the hack?", expect=2)
-        assert answer["text"] == f"About {incident['title']}: {APPROVED['what_data']}"
-    finally:
-        await customer.close()
+async def test_what_data_questions_get_the_what_data_answer(incident, customer):
+    answer, _ = await customer.say("what data of mine was leaked in the hack?", expect=2)
+    assert answer["text"] == f"About {incident['title']}: {APPROVED['what_data']}"
 
 
 async def test_after_the_incident_closes_the_standing_answer_returns(chat_url, supervisor, incident):
@@ -149,26 +145,20 @@ async def test_supervisors_link_tag_and_message_every_open_ticket_of_an_incident
         await second.close()
 
 
-async def test_agents_correct_a_conversation_need_and_the_report_counts_the_correction(settings, chat_url, supervisor):
-    customer = await ChatCustomer(chat_url).connect()
+async def test_agents_correct_a_conversation_need_and_the_report_counts_the_correction(settings, supervisor, customer):
+    await customer.say("I got an sms pretending to be you asking me to confirm my card details", expect=3)
+    agent = await agent_api(settings, "agent")
     try:
-        await customer.say("I got an sms pretending to be you asking me to confirm my card details", expect=3)
-        agent = await agent_api(settings, "agent")
-        try:
-            status, contact = await agent.call(
-                "POST",
-                f"/contacts/{customer.session_id}/tags",
-                {"add": ["need:complaint"], "remove": ["need:phishing_report"]},
-            )
-            assert (
-                status == 200 and "need:complaint" in contact["tags"] and "need:phishing_report" not in contact["tags"]
-            )
-            status, _ = await agent.call("POST", f"/contacts/{customer.session_id}/tags", {"add": ["need:bogus"]})
-            assert status == 400
-        finally:
-            await agent.close()
+        status, contact = await agent.call(
+            "POST",
+            f"/contacts/{customer.session_id}/tags",
+            {"add": ["need:complaint"], "remove": ["need:phishing_report"]},
+        )
+        assert status == 200 and "need:complaint" in contact["tags"] and "need:phishing_report" not in contact["tags"]
+        status, _ = await agent.call("POST", f"/contacts/{customer.session_id}/tags", {"add": ["need:bogus"]})
+        assert status == 400
     finally:
-        await customer.close()
+        await agent.close()
 
 
 async def test_the_daily_report_api_serves_json_csv_and_html(settings, chat_url, supervisor):

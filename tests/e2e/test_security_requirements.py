@@ -25,7 +25,14 @@ from recoverydesk.adapters.directory import totp_context
 from recoverydesk.domain.crypto import DecryptionError, SecretBox
 from recoverydesk.domain.signing import derive_key
 from tests.e2e.test_canary import redis_dump
-from tests.support.servers import ChatCustomer, agent_api, create_account, escalated_conversation, tracker_slots
+from tests.support.servers import (
+    ChatCustomer,
+    agent_api,
+    create_account,
+    escalated_conversation,
+    set_password_on_page,
+    tracker_slots,
+)
 
 
 async def drain(customer: ChatCustomer, quiet: float = 1.5, first_timeout: float = 20) -> list[dict]:
@@ -471,11 +478,7 @@ async def test_a_password_change_revokes_every_other_session_link_and_verificati
 
         password = "harbour-quartz-lantern-meadow-9"
         async with aiohttp.ClientSession() as http:
-            async with http.get(link) as page:
-                csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", await page.text()).group(1)
-            form = {"csrf_token": csrf, "password": password, "password_confirm": password}
-            async with http.post(link, data=form) as reply:
-                assert reply.status == 200 and "Set-Cookie" not in reply.headers  # nobody is signed in
+            assert "Set-Cookie" not in await set_password_on_page(http, link, password)  # nobody is signed in
         done = await drain(customer)
         assert any("password has been changed" in r["text"] for r in done)
 
@@ -493,39 +496,31 @@ async def test_a_password_change_revokes_every_other_session_link_and_verificati
 # IDV-5, RL-3 --------------------------------------------------------------------------------------
 
 
-async def test_a_resend_replaces_the_code_and_keeps_the_failure_count(settings, smtp_server, chat_url):
+async def test_a_resend_replaces_the_code_and_keeps_the_failure_count(settings, smtp_server, customer):
     account = await create_account(settings)
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        await tell(customer, "secure my account")
-        await tell(customer, account.email)
-        [first] = await wait_for_codes(smtp_server, account.email, 1)
-        wrong = wrong_codes([first], 5)
-        for code in wrong[:4]:
-            assert any("doesn't match" in r["text"] for r in await tell(customer, code))
-        assert any("If this address belongs" in r["text"] for r in await tell(customer, "send it again"))
-        second = (await wait_for_codes(smtp_server, account.email, 2))[1]
-        if second != first:
-            assert any("doesn't match" in r["text"] for r in await tell(customer, first))  # the old code is gone
-        else:
-            await tell(customer, wrong[4])
-        # Five failures in a row, across the resend: the new, right code now waits for the delay.
-        refused = await tell(customer, second)
-        assert any("too many wrong codes" in r["text"] for r in refused), refused
-    finally:
-        await customer.close()
+    await tell(customer, "secure my account")
+    await tell(customer, account.email)
+    [first] = await wait_for_codes(smtp_server, account.email, 1)
+    wrong = wrong_codes([first], 5)
+    for code in wrong[:4]:
+        assert any("doesn't match" in r["text"] for r in await tell(customer, code))
+    assert any("If this address belongs" in r["text"] for r in await tell(customer, "send it again"))
+    second = (await wait_for_codes(smtp_server, account.email, 2))[1]
+    if second != first:
+        assert any("doesn't match" in r["text"] for r in await tell(customer, first))  # the old code is gone
+    else:
+        await tell(customer, wrong[4])
+    # Five failures in a row, across the resend: the new, right code now waits for the delay.
+    refused = await tell(customer, second)
+    assert any("too many wrong codes" in r["text"] for r in refused), refused
 
 
-async def test_code_sending_is_limited_per_conversation(settings, chat_url):
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        await tell(customer, "secure my account")
-        answers = [await tell(customer, f"nobody-{secrets.token_hex(4)}@example.com") for _ in range(6)]
-        sent = [any("If this address belongs" in r["text"] for r in a) for a in answers]
-        assert sent == [True] * 5 + [False], answers
-        assert any("code" in r["text"] and "minutes" in r["text"] for r in answers[-1])
-    finally:
-        await customer.close()
+async def test_code_sending_is_limited_per_conversation(settings, customer):
+    await tell(customer, "secure my account")
+    answers = [await tell(customer, f"nobody-{secrets.token_hex(4)}@example.com") for _ in range(6)]
+    sent = [any("If this address belongs" in r["text"] for r in a) for a in answers]
+    assert sent == [True] * 5 + [False], answers
+    assert any("code" in r["text"] and "minutes" in r["text"] for r in answers[-1])
 
 
 # AGT-1, AGT-4 -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 
 from recoverydesk.domain import session_tokens
-from tests.support.servers import ChatCustomer, collect_until, create_account, verify_by_email_code
+from tests.support.servers import ChatCustomer, create_account, secure_signed_in_account, verify_by_email_code
 
 SECRET = b"s" * 48
 
@@ -37,31 +37,21 @@ def test_tokens_expire_within_five_minutes():
 
 async def test_a_signed_session_is_strong_enough_for_an_account_with_totp(settings, chat_url):
     account = await create_account(settings, totp_secret=pyotp.random_base32())
-    customer = ChatCustomer(chat_url)
-    await customer.connect(request_session=False)
+    token = session_tokens.issue(settings.secret_key, account.ref)
+    customer = await ChatCustomer(chat_url).connect(auth_token=token)
     try:
-        token = session_tokens.issue(settings.secret_key, account.ref)
-        await customer.sio.emit("session_request", {"session_id": customer.session_id, "auth_token": token})
-        await asyncio.wait_for(customer.confirmed.wait(), 10)
-        await customer.sio.emit("user_uttered", {"message": "secure my account", "session_id": customer.session_id})
-        await collect_until(customer, "Were any of these not you?")
-        await customer.say("no", expect=2)
-        [link] = await customer.say("not now")
+        link = await secure_signed_in_account(customer)
         assert "/secure/password/" in link["text"]
     finally:
         await customer.close()
 
 
-async def test_an_email_code_alone_cannot_reset_an_account_with_totp(settings, smtp_server, chat_url):
+async def test_an_email_code_alone_cannot_reset_an_account_with_totp(settings, smtp_server, customer):
     account = await create_account(settings, totp_secret=pyotp.random_base32())
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        await verify_by_email_code(customer, smtp_server, account.email)
-        await customer.say("no", expect=2)
-        [ask] = await customer.say("not now")
-        assert "already has two-factor" in ask["text"] and "/secure/" not in ask["text"]
-    finally:
-        await customer.close()
+    await verify_by_email_code(customer, smtp_server, account.email)
+    await customer.say("no", expect=2)
+    [ask] = await customer.say("not now")
+    assert "already has two-factor" in ask["text"] and "/secure/" not in ask["text"]
 
 
 async def test_a_forged_token_is_refused_with_a_clear_error(chat_url):

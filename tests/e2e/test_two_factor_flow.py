@@ -11,7 +11,14 @@ from redis.asyncio import Redis
 from recoverydesk.adapters.totp_store import TotpStore
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.signing import derive_key
-from tests.support.servers import ChatCustomer, collect_until, create_account, verify_by_email_code, wait_for_mail
+from tests.support.servers import (
+    ChatCustomer,
+    collect_until,
+    create_account,
+    set_password_on_page,
+    verify_by_email_code,
+    wait_for_mail,
+)
 
 NEW_PASSWORD = "lantern-harbour-quartz-meadow-7"
 
@@ -28,11 +35,7 @@ async def fetch(url: str) -> tuple[int, dict, str]:
 
 async def change_password(link: str) -> None:
     async with aiohttp.ClientSession() as http:
-        async with http.get(link) as page:
-            csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", await page.text()).group(1)
-        form = {"csrf_token": csrf, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
-        async with http.post(link, data=form) as reply:
-            assert reply.status == 200
+        await set_password_on_page(http, link, NEW_PASSWORD)
 
 
 def wrong_code(seed: str) -> str:
@@ -124,37 +127,28 @@ async def test_a_recovery_code_stands_in_for_a_lost_phone_once(settings, smtp_se
         await redis.close()
 
 
-async def test_wrong_enrollment_codes_hint_at_the_clock_then_offer_a_person(settings, smtp_server, chat_url):
+async def test_wrong_enrollment_codes_hint_at_the_clock_then_offer_a_person(settings, smtp_server, customer):
     account = await create_account(settings)
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        await verify_by_email_code(customer, smtp_server, account.email)
-        _explain, link_message = await customer.say("please turn on two-factor authentication", expect=2)
-        seed = re.search(
-            r"id=totp-secret>([A-Z2-7]{32})<", (await fetch(link_in(link_message["text"], "totp")))[2]
-        ).group(1)
-        wrong = wrong_code(seed)
-        first = await customer.say(wrong, expect=2)
-        assert not any("clock" in r["text"] for r in first)
-        second = await customer.say(wrong, expect=3)
-        assert "clock" in second[-1]["text"]
-        for _ in range(2):
-            await customer.say(wrong, expect=3)
-        fifth = await customer.say(wrong, expect=3)
-        assert "too many wrong codes" in fifth[-1]["text"]
-        assert "security team" in (await customer.say("yes"))[0]["text"]
-    finally:
-        await customer.close()
+    await verify_by_email_code(customer, smtp_server, account.email)
+    _explain, link_message = await customer.say("please turn on two-factor authentication", expect=2)
+    page = (await fetch(link_in(link_message["text"], "totp")))[2]
+    seed = re.search(r"id=totp-secret>([A-Z2-7]{32})<", page).group(1)
+    wrong = wrong_code(seed)
+    first = await customer.say(wrong, expect=2)
+    assert not any("clock" in r["text"] for r in first)
+    second = await customer.say(wrong, expect=3)
+    assert "clock" in second[-1]["text"]
+    for _ in range(2):
+        await customer.say(wrong, expect=3)
+    fifth = await customer.say(wrong, expect=3)
+    assert "too many wrong codes" in fifth[-1]["text"]
+    assert "security team" in (await customer.say("yes"))[0]["text"]
 
 
-async def test_a_lost_authenticator_goes_to_a_person(settings, smtp_server, chat_url):
+async def test_a_lost_authenticator_goes_to_a_person(settings, smtp_server, customer):
     account = await create_account(settings, totp_secret=pyotp.random_base32())
-    customer = await ChatCustomer(chat_url).connect()
-    try:
-        await verify_by_email_code(customer, smtp_server, account.email)
-        await customer.say("no", expect=2)
-        await customer.say("not now")
-        lost, ticket = await customer.say("I lost my phone", expect=2)
-        assert "security team" in lost["text"] and "case number" in ticket["text"]
-    finally:
-        await customer.close()
+    await verify_by_email_code(customer, smtp_server, account.email)
+    await customer.say("no", expect=2)
+    await customer.say("not now")
+    lost, ticket = await customer.say("I lost my phone", expect=2)
+    assert "security team" in lost["text"] and "case number" in ticket["text"]

@@ -16,13 +16,6 @@ from recoverydesk.services.readiness import Readiness
 from recoverydesk.services.typed_codes import TypedCodes
 
 
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
-
-
 async def test_a_session_over_its_message_limit_is_refused_and_others_go_on(redis):
     limits = TrafficLimits(redis, {"messages": (Limit(2, 60), Limit(1000, 60))})
     guard = ChannelGuard(limits, Metrics(redis), max_chars=5000)

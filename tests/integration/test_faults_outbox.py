@@ -7,7 +7,6 @@ import secrets
 import time
 
 import pytest
-from redis.asyncio import Redis
 
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
@@ -17,13 +16,6 @@ from recoverydesk.domain.crypto import SecretBox
 from tests.support.servers import SmtpServer
 
 BOX = SecretBox(b"k" * 48)
-
-
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 def outbox(redis, backoff=Backoff(0.05, 0.2)) -> Outbox:

@@ -3,11 +3,8 @@ types, binary, oversized bodies, odd ids, forged or replayed signatures), the an
 4xx JSON error or a success, never a 500 and never a stack trace."""
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from urllib.parse import quote
 
@@ -18,9 +15,10 @@ from hypothesis import strategies as st
 
 from helpdesk_plugin.app import create_app
 from recoverydesk.domain.signing import derive_key, sign
-from recoverydesk.ops.stack import free_port, http_ok
+from recoverydesk.ops.stack import free_port
 from recoverydesk.settings import ROOT, Settings
 from tests.support import fuzzing
+from tests.support.servers import HelpdeskPlugin
 
 SECRET = "f" * 48
 KNOWN_TICKET = "RD-424242"
@@ -31,29 +29,11 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 def plugin(redis_server, tmp_path_factory):
-    port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_server.url,
-        "HELPDESK_PORT": str(port),
-        "RECOVERYDESK_SECRET_KEY": SECRET,
-        "RECOVERYDESK_VAR_DIR": str(tmp_path_factory.mktemp("fuzz-var")),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(free_port()),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "helpdesk_plugin"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
+    server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("fuzz-var"), smtp)
+    base = server.url
     try:
-        deadline = time.monotonic() + 60
-        while not http_ok(f"{base}/ready"):
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.2)
+        server.start()
         body = json.dumps({"priority": "low", "conversation_id": "k" * 40, "id": KNOWN_TICKET}).encode()
         headers = {
             "Idempotency-Key": f"known-{secrets.token_hex(6)}",
@@ -63,8 +43,7 @@ def plugin(redis_server, tmp_path_factory):
         assert requests.post(f"{base}/api/v1/tickets", data=body, headers=headers, timeout=10).status_code == 201
         yield base, redis_server.url
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -60,13 +60,6 @@ class FakeMail:
         return True
 
 
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
-
-
 def _agent(name: str, role: str = "security") -> AgentSession:
     return AgentSession(name, role, "csrf", time.time() + 60)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from redis.asyncio import Redis
 
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.secure_links import SecureLinks
@@ -36,13 +35,6 @@ class Chat:
         if not self.reachable:
             raise ConversationUnavailable("Rasa answered 503")
         self.told.append((conversation_id, intent))
-
-
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import time
 import unicodedata
 
 import pytest
-from redis.asyncio import Redis
 
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.one_time_codes import CODE_TTL_SECONDS, CodeCheck, OneTimeCodes, new_code
@@ -17,13 +16,6 @@ from recoverydesk.domain.password_policy import PasswordRejected, blocklist, che
 from recoverydesk.domain.passwords import hash_password, verify_password
 
 KEY = b"k" * 32
-
-
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 def test_codes_are_six_digits():

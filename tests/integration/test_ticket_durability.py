@@ -2,43 +2,20 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 
 import aiohttp
 
 from recoverydesk.domain.signing import derive_key, sign
-from recoverydesk.ops.stack import free_port, http_ok
-from recoverydesk.settings import ROOT
-from tests.support.servers import RedisServer, add_agent, sign_in
+from tests.support.servers import HelpdeskPlugin, RedisServer, add_agent, sign_in
 
 
 async def test_acknowledged_tickets_survive_a_redis_restart(tmp_path):
     redis = RedisServer(tmp_path / "redis", persistent=True).start()
     secret = "d" * 48
-    port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis.url,
-        "HELPDESK_PORT": str(port),
-        "RECOVERYDESK_SECRET_KEY": secret,
-        "RECOVERYDESK_VAR_DIR": str(tmp_path / "var"),
-    }
-    plugin = subprocess.Popen(  # noqa: ASYNC220 - starting a server returns at once
-        [sys.executable, "-m", "helpdesk_plugin"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    plugin = HelpdeskPlugin(redis.url, secret, tmp_path / "var")
+    base = plugin.url
     try:
-        deadline = time.monotonic() + 60
-        while not http_ok(f"{base}/ready"):
-            assert time.monotonic() < deadline and plugin.poll() is None
-            await asyncio.sleep(0.2)
+        await asyncio.to_thread(plugin.start)
         key = derive_key(secret.encode(), "tickets")
         acknowledged = []
         async with aiohttp.ClientSession() as http:
@@ -75,6 +52,5 @@ async def test_acknowledged_tickets_survive_a_redis_restart(tmp_path):
         assert set(acknowledged) <= listed
         assert actions[0] == "ticket.created"
     finally:
-        plugin.terminate()
-        plugin.wait(10)
+        plugin.stop()
         redis.stop()

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pyotp
 import pytest
-from redis.asyncio import Redis
 
 from recoverydesk.adapters.account_store import AccountStore
 from recoverydesk.adapters.directory import AccountDirectory
@@ -63,13 +62,6 @@ def test_recovery_codes_carry_at_least_64_bits_and_are_distinct():
     codes = totp.new_recovery_codes()
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(totp.looks_like_recovery_code(c) and len(c.replace("-", "")) == 16 for c in codes)  # 16 × 5 bits
-
-
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from redis.asyncio import Redis
 
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.secure_links import SecureLinks
@@ -14,13 +13,6 @@ from recoverydesk.services.totp_enrollment import CodesOutcome, TotpEnrollment
 
 KEY = b"t" * 32
 TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_plugins.tracker_store import RedactingRedisTrackerStore
 from recoverydesk.ops.stack import RedisLocation
@@ -50,21 +51,25 @@ def _turn(text: str, reply: str) -> list:
     ]
 
 
+def _add_events(tracker: DialogueStateTracker, events: list) -> DialogueStateTracker:
+    """The tracker, updated with the events in order (as Rasa updates it turn by turn)."""
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
 def _conversation_id() -> str:
     return secrets.token_urlsafe(32)
 
 
 async def test_a_save_appends_only_the_events_the_tracker_gained(redis_server, domain):
     store, raw, sender = _store(redis_server, domain), _raw(redis_server), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start() + _turn("hello", "Hi!"):
-        tracker.update(event)
+    tracker = _add_events(store.init_tracker(sender), _session_start() + _turn("hello", "Hi!"))
     await store.save(tracker)
     assert raw.llen(f"rdtracker:events:{sender}") == 7
 
     loaded = await store.retrieve(sender)
-    for event in _turn("hello again", "Hi again!"):
-        loaded.update(event)
+    _add_events(loaded, _turn("hello again", "Hi again!"))
     await store.save(loaded)
     await store.save(loaded)  # nothing new: nothing written
 
@@ -78,9 +83,8 @@ async def test_a_save_appends_only_the_events_the_tracker_gained(redis_server, d
 
 async def test_link_tokens_and_codes_never_reach_redis(redis_server, domain):
     store, raw, sender = _store(redis_server, domain), _raw(redis_server), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start() + _turn("my code is 493 817", f"Open http://x.test/secure/password/{TOKEN}"):
-        tracker.update(event)
+    turn = _turn("my code is 493 817", f"Open http://x.test/secure/password/{TOKEN}")
+    tracker = _add_events(store.init_tracker(sender), _session_start() + turn)
     await store.save(tracker)
     dump = b"".join(raw.lrange(f"rdtracker:events:{sender}", 0, -1))
     assert TOKEN.encode() not in dump
@@ -90,9 +94,8 @@ async def test_link_tokens_and_codes_never_reach_redis(redis_server, domain):
 
 async def test_loading_gives_the_current_session_and_the_full_tracker_gives_all(redis_server, domain):
     store, sender = _store(redis_server, domain), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start() + _turn("first", "One") + _session_start() + _turn("second", "Two"):
-        tracker.update(event)
+    two_sessions = _session_start() + _turn("first", "One") + _session_start() + _turn("second", "Two")
+    tracker = _add_events(store.init_tracker(sender), two_sessions)
     await store.save(tracker)
 
     current = await store.retrieve(sender)
@@ -110,14 +113,11 @@ async def test_loading_gives_the_current_session_and_the_full_tracker_gives_all(
 async def test_a_tracker_the_store_did_not_load_is_merged_without_duplicates(redis_server, domain):
     store, sender = _store(redis_server, domain), _conversation_id()
     events = _session_start() + _turn("hello", "Hi!")
-    first = store.init_tracker(sender)
-    for event in events:
-        first.update(event)
+    first = _add_events(store.init_tracker(sender), events)
     await store.save(first)
 
-    rebuilt = store.init_tracker(sender)  # as Rasa's HTTP API builds one from posted events
-    for event in events + [SlotSet("triage_category", "other")]:
-        rebuilt.update(event)
+    # as Rasa's HTTP API builds one from posted events
+    rebuilt = _add_events(store.init_tracker(sender), events + [SlotSet("triage_category", "other")])
     await store.save(rebuilt)
 
     loaded = await store.retrieve(sender)
@@ -127,9 +127,7 @@ async def test_a_tracker_the_store_did_not_load_is_merged_without_duplicates(red
 
 async def test_a_writer_that_lost_a_race_keeps_both_writers_events(redis_server, domain):
     store, sender = _store(redis_server, domain), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start():
-        tracker.update(event)
+    tracker = _add_events(store.init_tracker(sender), _session_start())
     await store.save(tracker)
     one, two = await store.retrieve(sender), await store.retrieve(sender)
     one.update(SlotSet("triage_category", "other"))
@@ -147,9 +145,7 @@ async def test_a_conversation_saved_by_rasas_redis_store_is_read_and_moved(redis
     where = RedisLocation.from_url(redis_server.url)
     rasa_store = RedisTrackerStore(domain, host=where.host, port=where.port, db=where.db, key_prefix="rdtracker")
     store, raw, sender = _store(redis_server, domain), _raw(redis_server), _conversation_id()
-    old = rasa_store.init_tracker(sender)
-    for event in _session_start() + _turn("hello", "Hi!"):
-        old.update(event)
+    old = _add_events(rasa_store.init_tracker(sender), _session_start() + _turn("hello", "Hi!"))
     await rasa_store.save(old)
 
     loaded = await store.retrieve(sender)
@@ -163,13 +159,10 @@ async def test_a_conversation_saved_by_rasas_redis_store_is_read_and_moved(redis
 
 async def test_history_is_bounded_to_the_newest_events(redis_server, domain):
     store, raw, sender = _store(redis_server, domain, max_events=10), _raw(redis_server), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start():
-        tracker.update(event)
+    tracker = _add_events(store.init_tracker(sender), _session_start())
     await store.save(tracker)
     for number in range(5):
-        for event in _turn(f"message {number}", "ok"):
-            tracker.update(event)
+        _add_events(tracker, _turn(f"message {number}", "ok"))
         await store.save(tracker)
     assert raw.llen(f"rdtracker:events:{sender}") == 10
     loaded = await store.retrieve(sender)
@@ -179,14 +172,11 @@ async def test_history_is_bounded_to_the_newest_events(redis_server, domain):
 
 async def test_a_reused_tracker_never_holds_a_secret_that_redis_does_not(redis_server, domain):
     store, sender = _store(redis_server, domain), _conversation_id()
-    tracker = store.init_tracker(sender)
-    for event in _session_start():
-        tracker.update(event)
+    tracker = _add_events(store.init_tracker(sender), _session_start())
     await store.save(tracker)
     loaded = await store.retrieve(sender)
     assert await store.retrieve(sender) is loaded  # unchanged in Redis: the same tracker is reused
-    for event in _turn("reset my password", f"Open http://x.test/secure/password/{TOKEN}"):
-        loaded.update(event)
+    _add_events(loaded, _turn("reset my password", f"Open http://x.test/secure/password/{TOKEN}"))
     await store.save(loaded)
 
     again = await store.retrieve(sender)

@@ -12,13 +12,6 @@ from recoverydesk.services.web_sessions import InvalidSessionToken, Verification
 SECRET = b"w" * 48
 
 
-@pytest.fixture
-async def redis(redis_server):
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.close()
-
-
 async def test_a_signed_token_verifies_the_conversation_strongly(redis):
     verification = VerificationStore(redis)
     sessions = WebSessions(SECRET, verification)

@@ -1,10 +1,13 @@
-"""Test helpers: a real SMTP server, a real Redis, a socket.io customer and a helpdesk agent."""
+"""Test helpers: a real SMTP server, a real Redis, a helpdesk plugin, a socket.io customer and a helpdesk agent."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import secrets
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +19,15 @@ import pyotp
 import socketio
 from aiosmtpd.controller import Controller
 
-from recoverydesk.ops.stack import embedded_redis_argv, free_port, redis_ok
+from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, redis_ok
+from recoverydesk.settings import ROOT
+
+
+def terminate(process: Optional[subprocess.Popen]) -> None:
+    """Stops a server process of a test, if it runs, and waits for it to exit."""
+    if process is not None:
+        process.terminate()
+        process.wait(10)
 
 
 class RedisServer:
@@ -45,10 +56,8 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
+        terminate(self.process)
+        self.process = None
 
 
 @dataclass
@@ -82,6 +91,49 @@ class SmtpServer:
             self._controller.stop()
 
 
+@dataclass
+class HelpdeskPlugin:
+    """`python -m helpdesk_plugin` of its own on a free loopback port, against the given Redis."""
+
+    redis_url: str
+    secret: str
+    var_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "HelpdeskPlugin":
+        """Starts the plugin and waits until it is ready; call ``stop`` even when this fails."""
+        env = {
+            **os.environ,
+            "REDIS_URL": self.redis_url,
+            "HELPDESK_PORT": str(self.port),
+            "RECOVERYDESK_SECRET_KEY": self.secret,
+            "RECOVERYDESK_VAR_DIR": str(self.var_dir),
+            **self.extra_env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "helpdesk_plugin"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not http_ok(f"{self.url}/ready"):
+            assert time.monotonic() < deadline and self.process.poll() is None
+            time.sleep(0.2)
+        return self
+
+    def stop(self) -> None:
+        terminate(self.process)
+        self.process = None
+
+
 def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
@@ -96,14 +148,16 @@ class ChatCustomer:
     errors: asyncio.Queue = field(default_factory=asyncio.Queue)
     confirmed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def connect(self, request_session: bool = True) -> "ChatCustomer":
+    async def connect(self, request_session: bool = True, auth_token: Optional[str] = None) -> "ChatCustomer":
+        """Connects and, unless told not to, asks for the session (as a signed-in page with ``auth_token``)."""
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("bot_uttered", self._on_reply)
         self.sio.on("session_error", self._on_error)
         self.sio.on("session_confirm", lambda _data: self.confirmed.set())
         await self.sio.connect(self.base_url, socketio_path="/socket.io", transports=["websocket"])
         if request_session:
-            await self.sio.emit("session_request", {"session_id": self.session_id})
+            request = {"session_id": self.session_id, **({"auth_token": auth_token} if auth_token else {})}
+            await self.sio.emit("session_request", request)
             await asyncio.wait_for(self.confirmed.wait(), 10)
         return self
 
@@ -230,6 +284,16 @@ async def wait_for_mail(smtp: SmtpServer, recipient: str, subject_part: str, tim
     raise AssertionError(f"no mail to {recipient} about {subject_part!r}")
 
 
+async def secure_signed_in_account(customer: ChatCustomer) -> dict:
+    """A customer from a signed-in page asks to secure the account, finds nothing wrong in the activity and
+    keeps the other sessions; returns the bot's last reply (the password link, or why there is none)."""
+    await customer.sio.emit("user_uttered", {"message": "secure my account", "session_id": customer.session_id})
+    await collect_until(customer, "Were any of these not you?")
+    await customer.say("no", expect=2)
+    [last] = await customer.say("not now")
+    return last
+
+
 async def collect_until(customer: ChatCustomer, marker: str, timeout: float = 20) -> list[dict]:
     replies = []
     while not replies or marker not in replies[-1]["text"]:
@@ -266,12 +330,26 @@ async def tracker_slots(settings: Any, conversation_id: str) -> dict:
     return (await tracker(settings, conversation_id))["slots"]
 
 
+async def type_mailed_code(customer: ChatCustomer, smtp: SmtpServer, email: str, timeout: float = 10) -> list[dict]:
+    """Types the verification code mailed to ``email``; returns the replies up to the activity review."""
+    body = await wait_for_mail(smtp, email, "verification code", timeout=timeout)
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    await customer.sio.emit("user_uttered", {"message": f"the code is {code}", "session_id": customer.session_id})
+    return await collect_until(customer, "Were any of these not you?")
+
+
 async def verify_by_email_code(customer: ChatCustomer, smtp: SmtpServer, email: str) -> tuple[dict, dict, list[dict]]:
     """Asks to secure the account, gives the email, types the mailed code: (ask, sent, replies to the code)."""
-    import re
-
     [ask] = await customer.say("I want to secure my account")
     [sent] = await customer.say(email)
-    code = re.search(r"\b(\d{6})\b", await wait_for_mail(smtp, email, "verification code")).group(1)
-    await customer.sio.emit("user_uttered", {"message": f"the code is {code}", "session_id": customer.session_id})
-    return ask, sent, await collect_until(customer, "Were any of these not you?")
+    return ask, sent, await type_mailed_code(customer, smtp, email)
+
+
+async def set_password_on_page(http: aiohttp.ClientSession, link: str, password: str) -> Any:
+    """Opens the secure password page and posts its form with the page's CSRF token; returns the reply's headers."""
+    async with http.get(link) as page:
+        csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", await page.text()).group(1)
+    form = {"csrf_token": csrf, "password": password, "password_confirm": password}
+    async with http.post(link, data=form) as reply:
+        assert reply.status == 200
+        return reply.headers
