@@ -84,8 +84,8 @@ SCHEMAS: dict[str, Any] = {
             "conversation_id": {"type": "string"},
             "customer": _object(
                 {
-                    "account_ref": {"type": "string"},
-                    "display_name_masked": {"type": "string"},
+                    "account_ref": NULLABLE_STRING,
+                    "display_name_masked": NULLABLE_STRING,
                     "verification": _object(
                         {"level": {"enum": list(VERIFICATION_LEVELS)}, "methods": _strings()}, required=[]
                     ),
