@@ -395,7 +395,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "One incident.", "incidents", permission="read", answer=_ref("Incident"), errors=(404,)
     ),
     ("POST", f"{API}/incidents/<incident_id>/close"): Operation(
-        "Closes the incident.", "incidents", permission="incidents", answer=_ref("Incident"), errors=(404, 409)
+        "Closes the incident; 400 when it is already closed.",
+        "incidents",
+        permission="incidents",
+        answer=_ref("Incident"),
+        errors=(400, 404, 409),
     ),
     ("POST", f"{API}/incidents/<incident_id>/link"): Operation(
         "Tags tickets with the incident's tag.",

@@ -318,6 +318,7 @@ async def test_every_process_reports_health_and_readiness_and_the_plugin_serves_
     customer = await ChatCustomer(chat_url).connect()
     try:
         await customer.say("someone logged into my account")
+        await turn_finished(redis.url, customer.session_id)
         redis.stop()
         try:
             for base in (rasa, actions, helpdesk):
