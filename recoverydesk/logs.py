@@ -66,14 +66,21 @@ def handler(log_format: str = "json", stream: Optional[TextIO] = None) -> loggin
 def configure(log_format: str = "json", level: int = logging.INFO, stream: Optional[TextIO] = None) -> None:
     """The whole process's logging (action server, helpdesk, command line): the root logger gets our handler."""
     logging.basicConfig(level=level, handlers=[handler(log_format, stream)], force=True)
+    _detach()  # bot.rasa_plugins may have been imported first (tools, tests): then too, one handler, at the root
+
+
+def _detach() -> logging.Logger:
+    ours = logging.getLogger(OUR_LOGGERS)
+    for existing in [h for h in ours.handlers if h.get_name() == "recoverydesk"]:
+        ours.removeHandler(existing)
+    ours.propagate = True
+    return ours
 
 
 def attach(log_format: str = "json", stream: Optional[TextIO] = None) -> logging.Logger:
     """Inside a process whose logging is someone else's (Rasa): our handler on the ``recoverydesk``
     loggers only, which stop propagating so each line is written once, in our format. Idempotent."""
-    ours = logging.getLogger(OUR_LOGGERS)
-    for existing in [h for h in ours.handlers if h.get_name() == "recoverydesk"]:
-        ours.removeHandler(existing)
+    ours = _detach()
     ours.addHandler(handler(log_format, stream))
     ours.propagate = False
     return ours

@@ -122,3 +122,14 @@ def test_inside_rasa_our_loggers_write_json_once_and_rasas_keep_their_handler(re
 
     assert [json.loads(line)["ms"] for line in ours_output.getvalue().splitlines()] == [812]
     assert rasa_output.getvalue() == "RASA rasa.core.agent Loading model\n"
+
+
+def test_configuring_a_process_after_a_rasa_import_writes_our_lines_once_at_the_root(restored_logging: None) -> None:
+    attached, root_output = io.StringIO(), io.StringIO()
+    logs.attach("json", attached)  # what importing bot.rasa_plugins does
+
+    logs.configure("json", stream=root_output)
+    logging.getLogger("recoverydesk.actions").warning("actions.not_ready", extra={"kind": "RedisError"})
+
+    assert attached.getvalue() == ""
+    assert [json.loads(line)["kind"] for line in root_output.getvalue().splitlines()] == ["RedisError"]
