@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from recoverydesk.services.crisis import Conversation
+from recoverydesk.domain.conversation import Conversation
 
 
 def conversation_of(tracker: Tracker) -> Conversation:

@@ -11,6 +11,7 @@ from sanic import response
 from sanic.request import Request
 
 from helpdesk_plugin.web.bodies import json_object, required_text, tag_lists
+from helpdesk_plugin.web.openapi import DOCUMENT_PATH, openapi_document
 from helpdesk_plugin.web.routes import API, Route, services
 from recoverydesk.services.agents import AgentSession
 from recoverydesk.services.tickets import Event
@@ -117,4 +118,5 @@ ROUTES = [
     Route("POST", f"{API}/tickets/<ticket_id>/resolve", resolve_ticket, "resolve"),
     Route("GET", f"{API}/tickets/<ticket_id>/events", ticket_events, "read"),
     Route("GET", f"{API}/events", queue_events, "read"),
+    Route("GET", DOCUMENT_PATH, openapi_document),
 ]

@@ -25,8 +25,9 @@ async def ready(request: Request) -> response.HTTPResponse:
 
 
 async def metrics_page(request: Request) -> response.HTTPResponse:
-    text = await services(request).metrics.render()
-    return response.text(text, content_type="text/plain; version=0.0.4; charset=utf-8")
+    """The counters of every process and the on-call gauges, in Prometheus' text format."""
+    scrape = await services(request).operations.scrape()
+    return response.raw(scrape.body, content_type=scrape.content_type)
 
 
 async def start_clock(request: Request) -> None:

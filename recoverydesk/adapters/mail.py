@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Optional
 
 import aiosmtplib
@@ -14,6 +15,14 @@ log = logging.getLogger("recoverydesk.mail")
 
 class MailNotSent(Exception):
     """The SMTP server could not take the message."""
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the From address (``"Desk <security@bank.example>"`` -> ``bank.example``), the
+    right-hand side of our Message-IDs; "localhost" when the address has none."""
+    _name, address = parseaddr(sender)
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    return domain or "localhost"
 
 
 class Mailer:
@@ -28,18 +37,21 @@ class Mailer:
         timeout_seconds: float = 10.0,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
+        self._domain = sender_domain(sender)
         self._tls = tls
         self._username, self._password = username, password
         self._timeout = timeout_seconds
 
     async def send(self, to: list[str], subject: str, body: str, message_id: Optional[str] = None) -> None:
-        """``message_id`` (from an outbox key) lets a receiver recognise a redelivered copy."""
+        """``message_id`` (from an outbox key) lets a receiver recognise a redelivered copy; without one
+        the message gets a fresh unique id. Date and Message-ID are the headers RFC 5322 asks for."""
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = ", ".join(to)
         message["Subject"] = subject
-        if message_id:
-            message["Message-ID"] = f"<{message_id}@recoverydesk>"
+        message["Date"] = formatdate(localtime=False)
+        # make_msgid would otherwise ask the resolver for this host's FQDN on every mail
+        message["Message-ID"] = f"<{message_id}@{self._domain}>" if message_id else make_msgid(domain=self._domain)
         message.set_content(body)
         try:
             await aiosmtplib.send(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -63,6 +64,22 @@ class FailureCounter:
         await self._redis.delete(self._key(factor, account_ref))
 
 
+# RL-3's window in one step. Invariant: the sorted set never holds more than ARGV[3] sends younger
+# than the window, because the trim, the count and the add run as one script no other client can
+# interleave with (a read-then-write let every concurrent request see room). Scores arrive as
+# strings from Python: a Lua number would be rounded to 14 digits when handed back to Redis.
+_TAKE_SEND = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, oldest[2] or false}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return {1}
+"""
+
+
 class SendingLimit:
     """At most ``limit`` sends per ``window`` for a subject (an account or a conversation) (RL-3)."""
 
@@ -71,18 +88,17 @@ class SendingLimit:
         self._name = name
         self._limit = limit
         self._window = window_seconds
+        self._take_send = redis.register_script(_TAKE_SEND)
 
     async def take(self, subject: str, now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
-        key = keys.sends(self._name, subject)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, "-inf", now - self._window)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.zcard(key)
-        _, oldest, count = await pipe.execute()
-        if count >= self._limit:
-            raise RateLimited(int(oldest[0][1] + self._window - now) + 1 if oldest else self._window)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zadd(key, {f"{now}": now})
-        pipe.expire(key, self._window)
-        await pipe.execute()
+        # each send its own member, so two sends at the same instant count twice
+        member = f"{now!r}:{secrets.token_hex(4)}"
+        reply = await self._take_send(
+            keys=[keys.sends(self._name, subject)],
+            args=[repr(now), repr(now - self._window), self._limit, member, self._window],
+        )
+        if int(reply[0]) == 1:
+            return
+        oldest = float(reply[1]) if len(reply) > 1 and reply[1] is not None else None
+        raise RateLimited(int(oldest + self._window - now) + 1 if oldest is not None else self._window)

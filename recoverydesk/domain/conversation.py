@@ -1,10 +1,11 @@
-"""What a ticket carries from the conversation: the transcript and the reported facts."""
+"""A conversation as the core sees it, and what a ticket carries from it: the transcript and the reported facts."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Optional
 
 from recoverydesk.domain.redaction import mask_email, redact_text
 
@@ -40,3 +41,18 @@ def escalation_key(conversation_id: str, events: Iterable[dict[str, Any]]) -> st
             last_user = event.get("timestamp") or 0.0
     digest = hashlib.sha256(f"{conversation_id}:{last_user}".encode()).hexdigest()
     return f"esc-{digest[:40]}"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One chat as the services see it: its id, events (oldest first), slots and latest message."""
+
+    id: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    channel: str = "webchat"
+    intent: Optional[str] = None
+    text: str = ""
+
+    def slot(self, name: str) -> Any:
+        return self.slots.get(name)

@@ -1,12 +1,14 @@
 """Starts and stops the whole stack: Redis, mail sink, helpdesk plugin, action server, Rasa.
 
-Every child runs in its own process group and is told to die with this process, so Ctrl-C,
-SIGTERM or a crash of the runner leaves nothing behind.
+Every child runs in its own process group, which ``stop`` signals as a whole, so Ctrl-C or SIGTERM
+leaves nothing behind. On Linux each child is also told to die with this process (``prctl``), which
+covers a crash of the runner too; other systems (macOS) have no ``prctl`` and rely on the groups.
 """
 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import os
 import secrets
 import signal
@@ -34,9 +36,30 @@ class StackError(Exception):
     """A part of the stack did not start."""
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def find_prctl(library: Optional[str]) -> Optional[Callable[..., int]]:
+    """``prctl`` from the given C library, or None where the library or the call does not exist."""
+    if library is None:
+        return None
+    try:
+        libc = ctypes.CDLL(library, use_errno=True)
+    except OSError:
+        return None
+    return getattr(libc, "prctl", None)
+
+
+def die_with_parent_hook(prctl: Optional[Callable[..., int]]) -> Optional[Callable[[], None]]:
+    """The ``preexec_fn`` that has a child get SIGTERM when the runner dies, or None without ``prctl``."""
+    if prctl is None:
+        return None
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return die_with_parent
+
+
+# looked up once here: loading a library in the forked child, before exec, is not safe
+_DIE_WITH_PARENT = die_with_parent_hook(find_prctl(ctypes.util.find_library("c")))
 
 
 def free_port() -> int:
@@ -317,7 +340,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_DIE_WITH_PARENT,
         )
         log.close()
         self.parts.append(part)

@@ -30,6 +30,7 @@ from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
+from recoverydesk.adapters.outbox_backlog import OutboxBacklog
 from recoverydesk.adapters.rasa_client import RasaConversations
 from recoverydesk.adapters.rate_limits import FailureCounter, SendingLimit
 from recoverydesk.adapters.redis_client import connect
@@ -50,6 +51,7 @@ from recoverydesk.services.escalation import EscalationService, TicketsThroughOu
 from recoverydesk.services.handoff import Handoff
 from recoverydesk.services.incidents import IncidentDesk
 from recoverydesk.services.notices import support_phone
+from recoverydesk.services.operations import Operations
 from recoverydesk.services.password_reset import PasswordReset
 from recoverydesk.services.readiness import Readiness
 from recoverydesk.services.tickets import TicketDesk
@@ -260,6 +262,7 @@ class HelpdeskServices:
     mail: MailOutbox
     conversations: RasaConversations
     feed: LiveFeed
+    operations: Operations
     _alert_task: Optional["asyncio.Future[None]"] = field(default=None, repr=False)
 
     @classmethod
@@ -286,6 +289,9 @@ class HelpdeskServices:
             mail=mail,
             conversations=conversations,
             feed=feed,
+            operations=Operations(
+                client, metrics, tickets, (OutboxBacklog(client, "mail"), OutboxBacklog(client, "tickets"))
+            ),
         )
 
     async def start(self) -> None:

@@ -7,33 +7,19 @@ rasa_sdk ``Tracker`` holds, without rasa_sdk), because the contact record is mad
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from redis.exceptions import RedisError
 
 from recoverydesk.adapters.verification_store import Verification
 from recoverydesk.domain.contacts import Contact, contact_for, verification_outcome
+from recoverydesk.domain.conversation import Conversation
 from recoverydesk.domain.incidents import Incident
 from recoverydesk.domain.needs import needs_in
 
 log = logging.getLogger("recoverydesk.crisis")
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One chat as the services see it: its id, events (oldest first), slots and latest message."""
-
-    id: str
-    events: list[dict[str, Any]] = field(default_factory=list)
-    slots: Mapping[str, Any] = field(default_factory=dict)
-    channel: str = "webchat"
-    intent: Optional[str] = None
-    text: str = ""
-
-    def slot(self, name: str) -> Any:
-        return self.slots.get(name)
 
 
 @dataclass(frozen=True)

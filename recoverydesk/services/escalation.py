@@ -10,10 +10,10 @@ from typing import Any, Optional, Protocol
 from recoverydesk.adapters.ticket_outbox import Escalation, TicketOutbox
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
-from recoverydesk.domain.conversation import escalation_key, transcript
+from recoverydesk.domain.conversation import Conversation, escalation_key, transcript
 from recoverydesk.domain.needs import LANGUAGE, needs_for, needs_in
 from recoverydesk.domain.triage import Evidence, category_for_intent, next_step, priority_for, summary
-from recoverydesk.services.crisis import Conversation, CrisisService, with_incident
+from recoverydesk.services.crisis import CrisisService, with_incident
 from recoverydesk.services.verification import Accounts, Verification, Verifications
 
 __all__ = [

@@ -18,7 +18,8 @@ from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.rate_limits import FREE_FAILURES, RateLimited
 from recoverydesk.adapters.totp_store import Enrollment
 from recoverydesk.domain.accounts import Account, ActivityEvent, new_event
-from recoverydesk.services.crisis import Conversation, CrisisService
+from recoverydesk.domain.conversation import Conversation
+from recoverydesk.services.crisis import CrisisService
 from recoverydesk.services.verification import (
     Accounts,
     Background,

@@ -29,7 +29,8 @@ from recoverydesk.domain.accounts import (
     contacts_changed_since,
     normalise_email,
 )
-from recoverydesk.services.crisis import Conversation, CrisisService
+from recoverydesk.domain.conversation import Conversation
+from recoverydesk.services.crisis import CrisisService
 
 __all__ = [
     "ActivityReview",

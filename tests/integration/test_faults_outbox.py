@@ -122,7 +122,7 @@ async def test_queued_mail_is_sealed_in_redis_and_sent_once_when_the_smtp_server
             await mail.worker.run_once()
         assert len(smtp.received) == 1
         message = email.message_from_bytes(smtp.received[0].data, policy=email.policy.default)
-        assert code in message.get_content() and message["Message-ID"] == "<code-mail-1@recoverydesk>"
+        assert code in message.get_content() and message["Message-ID"] == "<code-mail-1@example.com>"
         assert await mail.outbox.state("code-mail-1") == "delivered"
     finally:
         smtp.stop()

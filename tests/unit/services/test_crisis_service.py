@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from recoverydesk.domain.conversation import Conversation
 from recoverydesk.domain.incidents import Incident
-from recoverydesk.services.crisis import Conversation, CrisisService, conversation_start, with_incident
+from recoverydesk.services.crisis import CrisisService, conversation_start, with_incident
 from tests.unit.services.fakes import FakeContacts, FakeIncidents, FakeVerifications
 
 ANSWERS = {"am_i_affected": "Perhaps.", "what_data": "Names and card numbers."}

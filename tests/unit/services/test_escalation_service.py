@@ -10,8 +10,8 @@ import pytest
 from recoverydesk.adapters.ticket_outbox import Escalation
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
+from recoverydesk.domain.conversation import Conversation
 from recoverydesk.domain.incidents import Incident
-from recoverydesk.services.crisis import Conversation
 from recoverydesk.services.escalation import EscalationService, Filing
 from tests.unit.services.fakes import FakeAccounts, FakeDesk
 

@@ -10,7 +10,7 @@ import pytest
 from recoverydesk.adapters.rate_limits import FREE_FAILURES, HARD_LIMIT
 from recoverydesk.adapters.totp_store import Enrollment
 from recoverydesk.domain.accounts import Account
-from recoverydesk.services.crisis import Conversation
+from recoverydesk.domain.conversation import Conversation
 from recoverydesk.services.two_factor import FactorCheck, TwoFactorService
 from recoverydesk.services.verification import SecureLink, Verification
 from tests.unit.services.fakes import FakeAccounts, FakeDesk

@@ -13,7 +13,7 @@ import pytest
 from recoverydesk.adapters.one_time_codes import CodeCheck
 from recoverydesk.adapters.rate_limits import FREE_FAILURES, HARD_LIMIT, RateLimited
 from recoverydesk.domain.accounts import Account, ActivityEvent
-from recoverydesk.services.crisis import Conversation
+from recoverydesk.domain.conversation import Conversation
 from recoverydesk.services.verification import (
     Checking,
     SecureLink,
