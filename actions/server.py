@@ -18,6 +18,7 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from recoverydesk import logs
 from recoverydesk import settings as settings_module
 from recoverydesk.services import bootstrap as services
 
@@ -104,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Recovery Desk action server")
     parser.add_argument("--port", type=int, default=settings_module.load().actions_port)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(settings_module.load().log_format)
     logging.getLogger("rasa_sdk").setLevel(logging.WARNING)
     build_app().run(settings_module.load().actions_host, args.port, access_log=False, workers=1)
 

@@ -3,7 +3,6 @@ web modules (ticket API, sign-in, console, incidents, reports, health) over them
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Optional
 
 from redis.asyncio import Redis
@@ -11,6 +10,7 @@ from sanic import Sanic
 
 from helpdesk_plugin.web import api, auth, console, errors, health, incidents, reports
 from helpdesk_plugin.web.routes import mount
+from recoverydesk import logs
 from recoverydesk import settings as settings_module
 from recoverydesk.services.bootstrap import HelpdeskServices
 from recoverydesk.settings import Settings
@@ -20,7 +20,7 @@ ROUTE_TABLES = (health.ROUTES, auth.ROUTES, api.ROUTES, incidents.ROUTES, report
 
 def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "recoverydesk_helpdesk") -> Sanic:
     """``redis`` lets a test share its client; the services are built on the server's own loop."""
-    app = Sanic(name)
+    app = Sanic(name, configure_logging=False)  # Sanic's own lines go through our handler too (recoverydesk.logs)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
@@ -46,8 +46,8 @@ def create_app(settings: Settings, redis: Optional[Redis] = None, name: str = "r
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings_module.load()
+    logs.configure(settings.log_format)
     app = create_app(settings)
     app.run(host=settings.helpdesk_host, port=settings.helpdesk_port, access_log=False, workers=1)
 

@@ -84,6 +84,13 @@ def _int_or_default(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+def _log_format(env: Mapping[str, str]) -> str:
+    value = (env.get("LOG_FORMAT") or "json").strip().lower()
+    if value not in ("json", "console"):
+        raise ConfigurationError(f"LOG_FORMAT must be json or console, not {value!r}.")
+    return value
+
+
 def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
     """The root secret: from the environment, else generated once into var/secret.key."""
     configured = env.get("RECOVERYDESK_SECRET_KEY")
@@ -128,6 +135,7 @@ class Settings:
     actions_host: str = "127.0.0.1"
     # RL_<KIND>_PER_SESSION / RL_<KIND>_GLOBAL overrides, parsed by the traffic limits
     traffic_limits: Mapping[str, str] = field(default_factory=dict)
+    log_format: str = "json"  # LOG_FORMAT: json (one object per line) or console (key=value, for a terminal)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -181,6 +189,7 @@ class Settings:
             input_max_chars=_int(env, "INPUT_MAX_CHARS", 5000),
             actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
             traffic_limits={name: value for name, value in env.items() if name.startswith("RL_") and value},
+            log_format=_log_format(env),
         )
 
     def require_redis_url(self) -> str:

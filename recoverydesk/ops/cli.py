@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, Iterator, Optional
 
+from recoverydesk import logs
 from recoverydesk import settings as settings_module
 from recoverydesk.domain.accounts import EVENT_KINDS
 from recoverydesk.ops.stack import (
@@ -118,6 +119,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     model, trained = ensure_model(settings.root)
     _say(f"Model {'trained' if trained else 'up to date'}: {model.name}")
     environment = settings_module.environment()
+    environment["LOG_FORMAT"] = "json"  # var/log/*.log are read by tools (and the canary test), whatever the terminal
     stack = Stack(settings, model, environment, instances_from_env(environment))
     stopping = {"signal": None}
 
@@ -320,6 +322,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.load()
+        # an operator's terminal gets readable key=value lines; a pipe or a collector gets LOG_FORMAT
+        logs.configure("console" if sys.stderr.isatty() else settings.log_format)
         return args.run(settings, args)
     except (CommandFailed, ConfigurationError, StackError, TrainingFailed) as exc:
         print(f"recoverydesk: {exc}", file=sys.stderr)
