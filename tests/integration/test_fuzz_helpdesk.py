@@ -34,13 +34,7 @@ def plugin(redis_server, tmp_path_factory):
     base = server.url
     try:
         server.start()
-        body = json.dumps({"priority": "low", "conversation_id": "k" * 40, "id": KNOWN_TICKET}).encode()
-        headers = {
-            "Idempotency-Key": f"known-{secrets.token_hex(6)}",
-            "Content-Type": "application/json",
-            **sign(derive_key(SECRET.encode(), "tickets"), body),
-        }
-        assert requests.post(f"{base}/api/v1/tickets", data=body, headers=headers, timeout=10).status_code == 201
+        server.file_ticket("k" * 40, KNOWN_TICKET)
         yield base, redis_server.url
     finally:
         server.stop()

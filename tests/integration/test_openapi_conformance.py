@@ -5,7 +5,6 @@ answer matches the schema the document gives for that status."""
 
 import asyncio
 import json
-import secrets
 from urllib.parse import quote
 
 import pytest
@@ -15,7 +14,6 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, RefResolver
 
 from helpdesk_plugin.web.openapi import DOCUMENT
-from recoverydesk.domain.signing import derive_key, sign
 from recoverydesk.ops.stack import free_port
 from tests.support import fuzzing
 from tests.support.schema_strategies import from_schema
@@ -41,13 +39,7 @@ def plugin(redis_server, tmp_path_factory):
     server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("openapi-var"), smtp)
     try:
         server.start()
-        body = json.dumps({"priority": "low", "conversation_id": "o" * 40, "id": KNOWN_TICKET}).encode()
-        headers = {
-            "Idempotency-Key": f"known-{secrets.token_hex(6)}",
-            "Content-Type": "application/json",
-            **sign(derive_key(SECRET.encode(), "tickets"), body),
-        }
-        assert requests.post(f"{server.url}/api/v1/tickets", data=body, headers=headers, timeout=10).status_code == 201
+        server.file_ticket("o" * 40, KNOWN_TICKET)
         yield server.url, redis_server.url
     finally:
         server.stop()
