@@ -28,33 +28,25 @@ FUZZ = settings(
 
 
 @pytest.fixture(scope="module")
-def plugin(redis_server, tmp_path_factory):
+def helpdesk(redis_server, tmp_path_factory):
     smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
     server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("fuzz-var"), smtp)
-    base = server.url
     try:
         server.start()
         server.file_ticket("k" * 40, KNOWN_TICKET)
-        yield base, redis_server.url
+        yield server
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="module")
-def token(plugin):
-    import asyncio
+def plugin(helpdesk):
+    return helpdesk.url, helpdesk.redis_url
 
-    from tests.support.servers import add_agent
 
-    base, redis_url = plugin
-    agent = asyncio.run(add_agent(redis_url, SECRET.encode(), "supervisor"))
-    reply = requests.post(
-        f"{base}/api/v1/auth/login",
-        json={"username": agent["username"], "password": agent["password"], "totp": agent["totp"].now()},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    return reply.json()["token"]
+@pytest.fixture(scope="module")
+def token(helpdesk):
+    return helpdesk.sign_in()
 
 
 def routes() -> list[tuple[str, str]]:

@@ -3,7 +3,6 @@ parameter and body schemas (and some that break them), sent to a real plugin on 
 Every answer is a status the document lists for that operation, never a 500, and every JSON
 answer matches the schema the document gives for that status."""
 
-import asyncio
 import json
 from urllib.parse import quote
 
@@ -17,7 +16,7 @@ from helpdesk_plugin.web.openapi import DOCUMENT
 from recoverydesk.ops.stack import free_port
 from tests.support import fuzzing
 from tests.support.schema_strategies import from_schema
-from tests.support.servers import HelpdeskPlugin, add_agent
+from tests.support.servers import HelpdeskPlugin
 
 SECRET = "e" * 48
 KNOWN_TICKET = "RD-515151"
@@ -34,31 +33,26 @@ OPERATIONS = sorted(
 
 
 @pytest.fixture(scope="module")
-def plugin(redis_server, tmp_path_factory):
+def helpdesk(redis_server, tmp_path_factory):
     smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
     server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("openapi-var"), smtp)
     try:
         server.start()
         server.file_ticket("o" * 40, KNOWN_TICKET)
-        yield server.url, redis_server.url
+        yield server
     finally:
         server.stop()
 
 
-def login(base: str, redis_url: str) -> str:
-    agent = asyncio.run(add_agent(redis_url, SECRET.encode(), "supervisor"))
-    reply = requests.post(
-        f"{base}/api/v1/auth/login",
-        json={"username": agent["username"], "password": agent["password"], "totp": agent["totp"].now()},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    return reply.json()["token"]
+@pytest.fixture(scope="module")
+def plugin(helpdesk):
+    return helpdesk.url, helpdesk.redis_url
+
 
 
 @pytest.fixture(scope="module")
-def token(plugin):
-    return login(*plugin)
+def token(helpdesk):
+    return helpdesk.sign_in()
 
 
 def check_against_document(method: str, path: str, reply: requests.Response) -> None:
@@ -122,9 +116,9 @@ def test_the_document_is_served_without_sign_in_as_json(plugin):
     assert reply.json() == DOCUMENT
 
 
-def test_logout_answers_its_schema_and_ends_the_session(plugin):
-    base, redis_url = plugin
-    fresh = login(base, redis_url)
+def test_logout_answers_its_schema_and_ends_the_session(plugin, helpdesk):
+    base, _redis_url = plugin
+    fresh = helpdesk.sign_in()
     headers = {"Authorization": f"Bearer {fresh}"}
     reply = requests.post(f"{base}/api/v1/auth/logout", headers=headers, timeout=10)
     check_against_document("post", "/api/v1/auth/logout", reply)

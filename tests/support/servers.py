@@ -143,6 +143,17 @@ class HelpdeskPlugin:
         answer = requests.post(f"{self.url}/api/v1/tickets", data=body, headers=headers, timeout=10)
         assert answer.status_code == 201, answer.text
 
+    def sign_in(self, role: str = "supervisor") -> str:
+        """A new agent with ``role``, signed in through the API: its bearer token."""
+        agent = asyncio.run(add_agent(self.redis_url, self.secret.encode(), role))
+        reply = requests.post(
+            f"{self.url}/api/v1/auth/login",
+            json={"username": agent["username"], "password": agent["password"], "totp": agent["totp"].now()},
+            timeout=10,
+        )
+        assert reply.status_code == 200, reply.text
+        return reply.json()["token"]
+
     def stop(self) -> None:
         terminate(self.process)
         self.process = None
