@@ -121,11 +121,15 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     environment = settings_module.environment()
     environment["LOG_FORMAT"] = "json"  # var/log/*.log are read by tools (and the canary test), whatever the terminal
     stack = Stack(settings, model, environment, instances_from_env(environment))
-    stopping = {"signal": None}
+    stopping: dict[str, Optional[int]] = {"signal": None}
+    serving = {"now": False}
 
     def request_stop(signum: int, _frame: object) -> None:
         stopping["signal"] = signum
-        raise KeyboardInterrupt
+        # While serving, the loop below sees the flag: raising in the middle of Popen.poll could leave
+        # its wait lock held, and stop() would then wait on it for ever.
+        if not serving["now"]:
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
@@ -147,11 +151,14 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"Demo agent:     {demo['username']} / {demo['password']}  (TOTP secret {demo['totp_secret']})")
         _say(f"Demo accounts:  {', '.join(demo_emails)}")
         _say("Press Ctrl-C to stop.")
-        while True:
+        serving["now"] = True
+        while stopping["signal"] is None:
             dead = stack.alive()
             if dead is not None:
                 raise StackError(f"{dead.name} stopped unexpectedly; see var/log/{dead.name}.log.")
             time.sleep(0.5)
+        _say("Stopping…")
+        return 0
     except KeyboardInterrupt:
         _say("Stopping…")
         return 0
