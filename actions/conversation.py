@@ -11,8 +11,8 @@ def conversation_of(tracker: Tracker) -> Conversation:
     latest = tracker.latest_message or {}
     return Conversation(
         id=tracker.sender_id,
-        events=list(tracker.events),
-        slots=dict(tracker.slots),
+        events=tracker.events,  # read, never changed: no copy on every action
+        slots=tracker.slots,
         channel=tracker.get_latest_input_channel() or "webchat",
         intent=(latest.get("intent") or {}).get("name"),
         text=latest.get("text") or "",

@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 
 from helpdesk_plugin.app import create_app
 from recoverydesk.domain.signing import derive_key, sign
-from recoverydesk.ops.stack import free_port
 from recoverydesk.settings import ROOT, Settings
 from tests.support import fuzzing
-from tests.support.servers import HelpdeskPlugin
+from tests.support.servers import helpdesk_with_a_ticket
 
 SECRET = "f" * 48
 KNOWN_TICKET = "RD-424242"
@@ -29,24 +28,10 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 def helpdesk(redis_server, tmp_path_factory):
-    smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
-    server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("fuzz-var"), smtp)
-    try:
-        server.start()
-        server.file_ticket("k" * 40, KNOWN_TICKET)
+    var_dir = tmp_path_factory.mktemp("fuzz-var")
+    with helpdesk_with_a_ticket(redis_server.url, SECRET, var_dir, "k" * 40, KNOWN_TICKET) as server:
         yield server
-    finally:
-        server.stop()
 
-
-@pytest.fixture(scope="module")
-def plugin(helpdesk):
-    return helpdesk.url, helpdesk.redis_url
-
-
-@pytest.fixture(scope="module")
-def token(helpdesk):
-    return helpdesk.sign_in()
 
 
 def routes() -> list[tuple[str, str]]:

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, RefResolver
 
 from helpdesk_plugin.web.openapi import DOCUMENT
-from recoverydesk.ops.stack import free_port
 from tests.support import fuzzing
 from tests.support.schema_strategies import from_schema
-from tests.support.servers import HelpdeskPlugin
+from tests.support.servers import helpdesk_with_a_ticket
 
 SECRET = "e" * 48
 KNOWN_TICKET = "RD-515151"
@@ -34,25 +33,10 @@ OPERATIONS = sorted(
 
 @pytest.fixture(scope="module")
 def helpdesk(redis_server, tmp_path_factory):
-    smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())}
-    server = HelpdeskPlugin(redis_server.url, SECRET, tmp_path_factory.mktemp("openapi-var"), smtp)
-    try:
-        server.start()
-        server.file_ticket("o" * 40, KNOWN_TICKET)
+    var_dir = tmp_path_factory.mktemp("openapi-var")
+    with helpdesk_with_a_ticket(redis_server.url, SECRET, var_dir, "o" * 40, KNOWN_TICKET) as server:
         yield server
-    finally:
-        server.stop()
 
-
-@pytest.fixture(scope="module")
-def plugin(helpdesk):
-    return helpdesk.url, helpdesk.redis_url
-
-
-
-@pytest.fixture(scope="module")
-def token(helpdesk):
-    return helpdesk.sign_in()
 
 
 def check_against_document(method: str, path: str, reply: requests.Response) -> None:

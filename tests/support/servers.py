@@ -11,9 +11,10 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import aiohttp
 import pyotp
@@ -157,6 +158,20 @@ class HelpdeskPlugin:
     def stop(self) -> None:
         terminate(self.process)
         self.process = None
+
+
+@contextmanager
+def helpdesk_with_a_ticket(
+    redis_url: str, secret: str, var_dir: Path, conversation_id: str, ticket_id: str
+) -> Iterator[HelpdeskPlugin]:
+    """A helpdesk plugin of its own (its SMTP on a closed port) holding one filed ticket."""
+    server = HelpdeskPlugin(redis_url, secret, var_dir, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())})
+    try:
+        server.start()
+        server.file_ticket(conversation_id, ticket_id)
+        yield server
+    finally:
+        server.stop()
 
 
 def new_session_id() -> str:
