@@ -91,6 +91,16 @@ def _log_format(env: Mapping[str, str]) -> str:
     return value
 
 
+def _existing_file(env: Mapping[str, str], name: str) -> Optional[Path]:
+    raw = env.get(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigurationError(f"{name} names {raw!r}, which is not a readable file.")
+    return path
+
+
 def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
     """The root secret: from the environment, else generated once into var/secret.key."""
     configured = env.get("RECOVERYDESK_SECRET_KEY")
@@ -136,6 +146,9 @@ class Settings:
     # RL_<KIND>_PER_SESSION / RL_<KIND>_GLOBAL overrides, parsed by the traffic limits
     traffic_limits: Mapping[str, str] = field(default_factory=dict)
     log_format: str = "json"  # LOG_FORMAT: json (one object per line) or console (key=value, for a terminal)
+    # WEB_SESSION_KEYS_FILE: the bank website's public key(s) for logged-in-page JWTs (domain/session_tokens.py)
+    web_session_keys_file: Optional[Path] = None
+    web_session_audience: Optional[str] = None  # WEB_SESSION_AUDIENCE: the `aud` those JWTs must carry, if set
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -190,6 +203,8 @@ class Settings:
             actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
             traffic_limits={name: value for name, value in env.items() if name.startswith("RL_") and value},
             log_format=_log_format(env),
+            web_session_keys_file=_existing_file(env, "WEB_SESSION_KEYS_FILE"),
+            web_session_audience=(env.get("WEB_SESSION_AUDIENCE") or "").strip() or None,
         )
 
     def require_redis_url(self) -> str:

@@ -11,6 +11,7 @@ from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
 from tests.support.servers import RedisServer, SmtpServer
+from tests.support.web_tokens import Website
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,15 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def stack_env(redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def website() -> Website:
+    """The bank's logged-in website: it signs web-session JWTs with its own EC key; the stack holds the public key."""
+    return Website()
+
+
+@pytest.fixture(scope="session")
+def stack_env(
+    redis_server: RedisServer, smtp_server: SmtpServer, website: Website, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     return loopback_environment(
         os.environ,
         redis_server.url,
@@ -36,6 +45,7 @@ def stack_env(redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_facto
         tmp_path_factory.mktemp("var"),
         ONCALL_EMAIL="oncall@example.test",
         ALERT_INTERVAL_SECONDS="2",
+        WEB_SESSION_KEYS_FILE=str(website.write(tmp_path_factory.mktemp("website") / "web-session-keys.json")),
     )
 
 

@@ -41,6 +41,7 @@ from recoverydesk.adapters.totp_store import TotpStore
 from recoverydesk.adapters.traffic_limits import TrafficLimits
 from recoverydesk.adapters.verification_store import VerificationStore
 from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.session_tokens import InvalidKeySet, KeySet
 from recoverydesk.domain.signing import derive_key
 from recoverydesk.services.agents import AgentAccess
 from recoverydesk.services.alert_monitor import AlertLedger, AlertMonitor
@@ -212,7 +213,7 @@ class Channels:
             settings=settings,
             guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars),
             codes=TypedCodes(CodeInbox(redis, box)),
-            web_sessions=WebSessions(settings.secret_key, verification),
+            web_sessions=WebSessions(web_session_keys(settings), verification, settings.web_session_audience),
             readiness=Readiness(redis),
             password_reset=PasswordReset(
                 links,
@@ -229,6 +230,16 @@ class Channels:
             ),
             csrf_key=derive_key(settings.secret_key, "secure-page-csrf"),
         )
+
+
+def web_session_keys(settings: Settings) -> KeySet:
+    """The bank website's public keys for logged-in-page tokens; none configured: every token is refused."""
+    if settings.web_session_keys_file is None:
+        return KeySet()
+    try:
+        return KeySet.parse(settings.web_session_keys_file.read_text())
+    except (OSError, UnicodeDecodeError, InvalidKeySet) as exc:
+        raise settings_module.ConfigurationError(f"WEB_SESSION_KEYS_FILE: {exc}") from exc
 
 
 _channels = OnFirstUse(Channels.from_settings)

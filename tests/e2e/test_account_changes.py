@@ -12,7 +12,6 @@ import pytest
 from redis.asyncio import Redis
 
 from recoverydesk.adapters.directory import AccountDirectory
-from recoverydesk.domain import session_tokens
 from recoverydesk.domain.accounts import Account, ChangeHeld
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.settings import ROOT
@@ -86,14 +85,14 @@ async def test_risky_changes_are_held_for_24_hours_after_a_recovery(directory, r
 
 
 async def test_a_password_reset_in_chat_holds_contact_changes_and_notifies_the_replaced_address(
-    settings, stack_env, smtp_server, chat_url
+    settings, stack_env, smtp_server, chat_url, website
 ):
     account = await create_account(settings)
     replacement = new_email()
     redis = Redis.from_url(settings.redis_url)
     directory = AccountDirectory(redis, SecretBox(settings.secret_key))
     await directory.change_contacts(account.email, new_email=replacement)
-    token = session_tokens.issue(settings.secret_key, account.ref)  # a signed-in page: a code would go to a person
+    token = website.token(account.ref)  # a signed-in page: a code would go to a person
     customer = await ChatCustomer(chat_url).connect(auth_token=token)
     try:
         link_message = await secure_signed_in_account(customer)
