@@ -66,7 +66,7 @@ def admin_redis(settings: Settings) -> Iterator[str]:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    model, trained = ensure_model(settings.root, force=args.force)
+    model, trained = ensure_model(settings.root, force=args.force, say=_say)
     _say(f"{'Trained' if trained else 'Up to date'}: {model.relative_to(settings.root)}")
     return 0
 
@@ -116,7 +116,7 @@ def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     _say("Recovery Desk: checking the model…")
-    model, trained = ensure_model(settings.root)
+    model, trained = ensure_model(settings.root, say=_say)
     _say(f"Model {'trained' if trained else 'up to date'}: {model.name}")
     environment = settings_module.environment()
     environment["LOG_FORMAT"] = "json"  # var/log/*.log are read by tools (and the canary test), whatever the terminal

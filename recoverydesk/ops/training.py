@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Optional
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 
@@ -29,11 +30,20 @@ def model_path(root: Path) -> Path:
     return root / "models" / f"recoverydesk-{fingerprint(root)}.tar.gz"
 
 
-def ensure_model(root: Path, force: bool = False) -> tuple[Path, bool]:
-    """Returns the model for the current data and whether it had to be trained now."""
+TRAINING_NOTE = (
+    "Training the Rasa model (data/, domain.yml or config.yml changed): this usually takes 2-4 minutes "
+    "on a 2-core machine, longer when it is busy. Rasa's progress follows."
+)
+
+
+def ensure_model(root: Path, force: bool = False, say: Optional[Callable[[str], None]] = None) -> tuple[Path, bool]:
+    """Returns the model for the current data and whether it had to be trained now; ``say`` hears
+    ``TRAINING_NOTE`` before a training starts."""
     target = model_path(root)
     if target.exists() and not force:
         return target, False
+    if say is not None:
+        say(TRAINING_NOTE)
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "rasa"),

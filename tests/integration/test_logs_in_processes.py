@@ -90,3 +90,64 @@ def test_the_helpdesk_process_writes_its_log_format_sanics_lines_included(
     else:
         assert not any(line.startswith("{") for line in lines), output[-2000:]
         assert any("[info" in line and "sanic" in line for line in lines), output[-2000:]
+
+
+# A process of ours (helpdesk, action server, command line) sets up its logging, then something warns.
+WARNING_PROCESS = """
+import warnings
+from recoverydesk import logs
+logs.configure({log_format!r})
+warnings.warn("sample.deprecated_call", DeprecationWarning, stacklevel=1)
+warnings.warn("sample.runtime_warning", RuntimeWarning, stacklevel=1)
+"""
+
+
+def _warning_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "sample.runtime_warning" in line or "sample.deprecated" in line]
+
+
+def test_python_warnings_in_our_processes_are_json_log_records(environment: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", WARNING_PROCESS.format(log_format="json")],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = [json.loads(line) for line in _warning_lines(done.stderr)]  # every such line is one JSON object
+    assert [(r["logger"], r["level"], r["event"], r["category"], r["warning"]) for r in records] == [
+        ("recoverydesk.warnings", "warning", "python.warning", "DeprecationWarning", "sample.deprecated_call"),
+        ("recoverydesk.warnings", "warning", "python.warning", "RuntimeWarning", "sample.runtime_warning"),
+    ], done.stderr[-3000:]
+    assert all(r["file"] == "<string>" and isinstance(r["line"], int) for r in records)
+
+
+def test_python_warnings_are_readable_lines_with_the_console_format(environment: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", WARNING_PROCESS.format(log_format="console")],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = _warning_lines(done.stderr)
+    assert len(lines) == 2 and not any(line.startswith("{") for line in lines), done.stderr[-3000:]
+    assert "category=RuntimeWarning" in lines[1] and "recoverydesk.warnings" in lines[1], lines
+
+
+def test_inside_rasa_python_warnings_are_our_json_lines(environment: dict[str, str]) -> None:
+    script = RASA_PROCESS + 'import warnings\nwarnings.warn("sample.runtime_warning", RuntimeWarning)\n'
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [line] = _warning_lines(done.stderr)
+    record = json.loads(line)
+    assert (record["logger"], record["category"], record["warning"]) == (
+        "recoverydesk.warnings",
+        "RuntimeWarning",
+        "sample.runtime_warning",
+    )
