@@ -57,13 +57,17 @@ class AsyncRedisLockStore(LockStore):
         config = endpoint_config.kwargs if endpoint_config else {}
         if redis is None:
             url = endpoint_config.url if endpoint_config else None
-            where = RedisLocation(
-                host=url or "localhost",
-                port=int(config.get("port", 6379)),
-                db=int(config.get("db", 0)),
-                username=config.get("username"),
-                password=config.get("password"),
-                use_ssl=bool(config.get("use_ssl", False)),
+            where = (
+                RedisLocation.from_url(url)  # a whole redis:// URL (url: ${REDIS_URL} in deploy/endpoints.yml)
+                if url and "://" in url
+                else RedisLocation(
+                    host=url or "localhost",
+                    port=int(config.get("port", 6379)),
+                    db=int(config.get("db", 0)),
+                    username=config.get("username"),
+                    password=config.get("password"),
+                    use_ssl=bool(config.get("use_ssl", False)),
+                )
             )
             # Reconnects once: both commands are safe to repeat (a repeated join is the same token; LREM removes all).
             redis = redis_client.redis_at(where, socket_timeout=float(config.get("socket_timeout", 10)))

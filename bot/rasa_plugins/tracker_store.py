@@ -33,6 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from recoverydesk.adapters import keys
 from recoverydesk.domain.redaction import redact_text
+from recoverydesk.settings import RedisLocation
 
 log = logging.getLogger("recoverydesk.tracker_store")
 
@@ -131,7 +132,8 @@ def _text(value: Any) -> str:
 
 class RedactingRedisTrackerStore(TrackerStore, SerializedTrackerAsText):
     """Configured in endpoints as ``type: bot.rasa_plugins.tracker_store.RedactingRedisTrackerStore`` with the
-    same keys as Rasa's ``redis`` tracker store, plus ``max_events``."""
+    same keys as Rasa's ``redis`` tracker store, plus ``max_events``; ``url`` may also be a whole
+    ``redis://`` / ``rediss://`` URL (``url: ${REDIS_URL}`` in deploy/endpoints.yml)."""
 
     def __init__(
         self,
@@ -152,6 +154,16 @@ class RedactingRedisTrackerStore(TrackerStore, SerializedTrackerAsText):
         cache_size: int = DEFAULT_CACHE_SIZE,
         **kwargs: Any,
     ) -> None:
+        if "://" in host:
+            where = RedisLocation.from_url(host)
+            host, port, db, username, password, use_ssl = (
+                where.host,
+                where.port,
+                where.db,
+                where.username,
+                where.password,
+                where.use_ssl,
+            )
         self.red = redis.StrictRedis(
             host=host,
             port=port,
