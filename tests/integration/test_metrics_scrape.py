@@ -20,6 +20,7 @@ from recoverydesk.adapters.outbox import Outbox
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.signing import derive_key, sign
 from recoverydesk.ops.stack import free_port
+from tests.support.promtool import promtool
 from tests.support.servers import HelpdeskPlugin, RedisServer
 
 SECRET = "m" * 48
@@ -138,3 +139,9 @@ def test_without_redis_the_scrape_still_answers_and_says_redis_is_down(tmp_path_
     finally:
         server.stop()
         redis.stop()
+
+
+def test_promtool_check_metrics_accepts_a_real_scrape(plugin):
+    reply, _ = _scrape(plugin.url)
+    checked = promtool("check", "metrics", stdin=reply.text)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
