@@ -52,8 +52,9 @@ async def test_held_out_reports_are_triaged_into_the_right_category(settings):
 
 
 async def test_no_held_out_how_to_question_is_filed_as_a_ticket(settings, chat_url):
-    """Each how-to phrasing, said to the real bot as a first message: it is answered (or the bot asks whether
-    the change happened without the customer), never triaged as a report or filed."""
+    """Each how-to phrasing, said to the real bot as a first message: it is answered, the bot asks whether the
+    change happened without the customer, or (a password) the bot starts its own self-service change; it is
+    never triaged as a report or filed."""
     questions = [text for text, intent in holdout_examples() if intent == "ask_how_to"]
     assert len(questions) >= 13
     filed = []
@@ -65,7 +66,8 @@ async def test_no_held_out_how_to_question_is_filed_as_a_ticket(settings, chat_u
             slots = await tracker_slots(settings, customer.session_id)
         finally:
             await customer.close()
-        answered = "Profile, then Settings" in reply["text"] or "did this change happen without you" in reply["text"]
+        answers = ("Profile, then Settings", "did this change happen without you", "First I need to check it's you")
+        answered = any(answer in reply["text"] for answer in answers)
         if not answered or slots["ticket_id"] or slots["triage_category"] not in (None, "other"):
             filed.append((text, reply["text"], slots["triage_category"], slots["ticket_id"]))
     assert filed == []
