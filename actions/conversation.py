@@ -16,4 +16,7 @@ def conversation_of(tracker: Tracker) -> Conversation:
         channel=tracker.get_latest_input_channel() or "webchat",
         intent=(latest.get("intent") or {}).get("name"),
         text=latest.get("text") or "",
+        intent_ranking=tuple(
+            (str(r.get("name")), float(r.get("confidence") or 0.0)) for r in latest.get("intent_ranking") or []
+        ),
     )

@@ -21,12 +21,15 @@ class ActionTriageReport(NamedAction, action_name="action_triage_report"):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         triage = await services.current().escalation.triage(conversation_of(tracker))
+        if triage.category is None:  # a how-to question, or not yet known whether it is a report
+            return [SlotSet("triage_next", triage.next_step), SlotSet("possible_change", triage.possible_change)]
         return [
             SlotSet("triage_category", triage.category),
             SlotSet("triage_priority", triage.priority),
             SlotSet("triage_next", triage.next_step),
             SlotSet("conversation_tags", triage.tags),
             *(SlotSet(name, None) for name in EVIDENCE_SLOTS),
+            SlotSet("possible_change", None),
         ]
 
 
@@ -62,6 +65,14 @@ class ActionCreateTicket(NamedAction, action_name="action_create_ticket"):
             SlotSet("triage_category", filing.category),
             SlotSet("triage_priority", filing.priority),
         ]
+
+
+class ActionSecureWhileTeamJoins(NamedAction, action_name="action_secure_while_team_joins"):
+    """After an urgent ticket: ``secure_now`` (verify, sign out, freeze the card) or ``team_joining`` (wait)."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        step = await services.current().escalation.while_team_joins(conversation_of(tracker))
+        return [SlotSet("triage_next", step)]
 
 
 class ActionCountMisunderstanding(NamedAction, action_name="action_count_misunderstanding"):

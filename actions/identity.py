@@ -120,6 +120,8 @@ class ActionVerifyCode(NamedAction, action_name="action_verify_code"):
             return [SlotSet("verify_step", "code_sent")]
         response, step = CHECKED.get(checking.result, WRONG_CODE)
         dispatcher.utter_message(response=response)
+        if checking.result is Checking.ACCEPTED:  # the open ticket, if any, learns who the customer is
+            await services.current().escalation.add_to_ticket(conversation_of(tracker))
         return [SlotSet("verify_step", step)]
 
 
@@ -159,6 +161,7 @@ class ActionMarkActivity(NamedAction, action_name="action_mark_activity"):
             dispatcher.utter_message(response="utter_activity_all_known")
             return []
         dispatcher.utter_message(response="utter_activity_marked", count=str(len(marked.events)))
+        await services.current().escalation.add_to_ticket(conversation_of(tracker), marked=marked)
         return [SlotSet("reported_activity", marked.events), SlotSet("suspicious_ips", marked.ips)]
 
 
@@ -168,6 +171,7 @@ class ActionSignOutEverywhere(NamedAction, action_name="action_sign_out_everywhe
         if count is None:
             return VERIFICATION.ask_to_verify(dispatcher)
         dispatcher.utter_message(response="utter_signed_out", count=str(count))
+        await services.current().escalation.add_to_ticket(conversation_of(tracker), sessions_revoked=count)
         return [SlotSet("sessions_revoked", float(count))]
 
 

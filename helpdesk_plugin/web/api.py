@@ -31,6 +31,12 @@ async def create_ticket(request: Request) -> response.HTTPResponse:
     return response.raw(intake.stored.encode(), status=201 if intake.created else 200, content_type="application/json")
 
 
+async def add_progress(request: Request, ticket_id: str) -> response.HTTPResponse:
+    desk = services(request).tickets
+    ticket = await desk.add_progress(ticket_id, request.headers, request.body or b"", lambda: json_object(request))
+    return response.json(await desk.view(ticket))
+
+
 async def list_tickets(request: Request, session: AgentSession) -> response.HTTPResponse:
     args = request.args
     tickets = await services(request).tickets.queue(args.get("status"), args.get("queue"), args.get("priority"))
@@ -116,6 +122,7 @@ ROUTES = [
     Route("POST", f"{API}/tickets/<ticket_id>/tags", edit_tags, "tag"),
     Route("POST", f"{API}/tickets/<ticket_id>/handback", handback, "handback"),
     Route("POST", f"{API}/tickets/<ticket_id>/resolve", resolve_ticket, "resolve"),
+    Route("POST", f"{API}/tickets/<ticket_id>/progress", add_progress),
     Route("GET", f"{API}/tickets/<ticket_id>/events", ticket_events, "read"),
     Route("GET", f"{API}/events", queue_events, "read"),
     Route("GET", DOCUMENT_PATH, openapi_document),

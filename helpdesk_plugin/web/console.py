@@ -325,14 +325,15 @@ def case_card(ticket: Mapping[str, Any]) -> str:
     activity = activity or '<li class="empty">None reported.</li>'
     return (
         '<section class="card"><h2>Case</h2><dl class="facts">'
-        f"<dt>Customer</dt><dd>{_e(customer.get('display_name_masked') or 'unknown')}</dd>"
-        f"<dt>Account ref</dt><dd><code>{_e(customer.get('account_ref') or 'not linked')}</code></dd>"
-        f"<dt>Verified by</dt><dd>{_e(methods)}</dd>"
+        f"<dt>Customer</dt><dd data-field=\"customer_name\">{_e(customer.get('display_name_masked') or 'unknown')}</dd>"
+        f"<dt>Account ref</dt><dd><code data-field=\"account_ref\">{_e(customer.get('account_ref') or 'not linked')}"
+        "</code></dd>"
+        f"<dt>Verified by</dt><dd data-field=\"verified_by\">{_e(methods)}</dd>"
         f"<dt>Created</dt><dd>{_e(short_time(ticket.get('created_at', '')))} UTC</dd>"
         f"<dt>Queue</dt><dd>{_e(ticket.get('queue'))}</dd></dl>"
         f'<h3>Summary</h3><p class="summary" data-field="summary">{_e(ticket.get("summary") or "No summary.")}</p>'
         "<h3>Reported activity</h3>"
-        f'<ul class="plain-list">{activity}</ul>'
+        f'<ul class="plain-list" data-field="reported_activity">{activity}</ul>'
         f"<h3>Suspicious IPs</h3>{text_list(ticket.get('suspicious_ips') or [], 'None.', 'suspicious_ips')}"
         f"<h3>Actions taken</h3>{text_list(ticket.get('actions_taken') or [], 'None yet.', 'actions_taken')}"
         "</section>"
@@ -365,12 +366,25 @@ def notes_card() -> str:
     )
 
 
+UNVERIFIED_NOTICE = (
+    "This customer was never verified, so no email can reach them: only the chat can be used. "
+    "Ask them in the chat to verify (the bot sends a code to their account's address) before resolving."
+)
+
+
+def customer_verified(ticket: Mapping[str, Any]) -> bool:
+    customer = ticket.get("customer") or {}
+    return bool(customer.get("account_ref")) and (customer.get("verification") or {}).get("level", "none") != "none"
+
+
 def resolve_card(ticket: Mapping[str, Any]) -> str:
     disabled = "" if is_open(ticket) else " disabled"
+    hidden = " hidden" if customer_verified(ticket) else ""
     return (
         '<section class="card"><h2>Resolve</h2>'
+        f'<p class="notice notice--warning" id="unverified-notice" role="status"{hidden}>{_e(UNVERIFIED_NOTICE)}</p>'
         f'<form id="resolve-form" class="stack" method="post"><fieldset{disabled}>'
-        "<label>Resolution (the customer is told by email) "
+        "<label>Resolution (a verified customer is also told by email) "
         '<textarea name="resolution" rows="2" maxlength="4000" required></textarea></label>'
         '<button type="submit" class="button button--danger">Resolve ticket</button></fieldset></form></section>'
     )

@@ -128,6 +128,17 @@ SCHEMAS: dict[str, Any] = {
         },
         required=["priority"],
     ),
+    "TicketProgressRequest": _object(
+        {
+            "ticket_id": {"type": "string", "description": "Equals the ticket in the path (it is signed)."},
+            "conversation_id": {"type": "string", "maxLength": 200},
+            "customer": {"type": "object", "description": "The verified account; a level only rises."},
+            "reported_activity": {"type": "array", "items": {"type": "object"}, "maxItems": 100},
+            "suspicious_ips": {**_strings(200), "maxItems": 50},
+            "actions_taken": {**_strings(200), "maxItems": 10},
+        },
+        required=["ticket_id", "conversation_id"],
+    ),
     "Note": _object({"author": {"type": "string"}, "text": {"type": "string"}, "at": {"type": "string"}}),
     "AuditEntry": _object(
         {
@@ -368,6 +379,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body="Resolve",
         answer=_ref("Ticket"),
         errors=(400, *LIVE),
+    ),
+    ("POST", f"{API}/tickets/<ticket_id>/progress"): Operation(
+        "Adds what the bot did after filing (verified account, marked activity, actions taken) to the open"
+        " ticket (action server only: HMAC-signed); the console shows it live.",
+        "tickets",
+        body="TicketProgress",
+        answer=_ref("Ticket"),
+        errors=(400, 401, 404, 409),
+        extra={"security": [{"actionServerSignature": []}]},
     ),
     ("GET", f"{API}/tickets/<ticket_id>/events"): Operation(
         "Server-sent events: `message` for each new line, `ticket` after each change.",

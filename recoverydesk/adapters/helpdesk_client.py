@@ -50,6 +50,23 @@ class HelpdeskClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise HelpdeskUnavailable(type(exc).__name__) from exc
 
+    async def add_progress(self, ticket_id: str, progress: dict[str, Any]) -> None:
+        """What the bot did after filing (verification, marked activity, actions), added to the open ticket.
+
+        The ticket number is inside the signed body, so a captured request cannot be sent to another ticket."""
+        body = json.dumps({**progress, "ticket_id": ticket_id}, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", **sign(self._key, body)}
+        try:
+            client = await self._client()
+            url = f"{self._base_url}/api/v1/tickets/{ticket_id}/progress"
+            async with client.post(url, data=body, headers=headers) as reply:
+                if reply.status in PERMANENT_STATUSES or reply.status == 409:
+                    raise TicketRejected(f"helpdesk answered {reply.status}")
+                if reply.status != 200:
+                    raise HelpdeskUnavailable(f"helpdesk answered {reply.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise HelpdeskUnavailable(type(exc).__name__) from exc
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

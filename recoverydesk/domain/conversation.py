@@ -53,6 +53,8 @@ class Conversation:
     channel: str = "webchat"
     intent: Optional[str] = None
     text: str = ""
+    intent_ranking: tuple[tuple[str, float], ...] = ()  # the classifier's best guesses, best first
+
 
     def slot(self, name: str) -> Any:
         return self.slots.get(name)

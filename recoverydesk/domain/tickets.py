@@ -229,6 +229,37 @@ def resolve(ticket: Ticket, agent: str, resolution: str) -> None:
     ticket.actions_taken.append(f"Resolved by {agent}: {resolution}")
 
 
+def add_bot_progress(ticket: Ticket, progress: Mapping[str, Any]) -> None:
+    """What the bot did after filing, added to the open ticket: who the customer proved to be (a level
+    only ever rises here, for the conversation that filed it), the activity they marked, and actions."""
+    _require_open(ticket)
+    if _text(progress, "conversation_id", limit=200) != ticket.conversation_id:
+        raise Conflict(f"Ticket {ticket.id} belongs to another conversation.")
+    if "customer" in progress:
+        customer = _customer(progress)
+        before = ticket.customer.get("verification", {}).get("level", "none")
+        level = customer["verification"]["level"]
+        if VERIFICATION_LEVELS.index(level) >= VERIFICATION_LEVELS.index(before) and customer["account_ref"]:
+            ticket.customer = customer
+            others = [t for t in ticket.tags if not t.startswith("verified:")]
+            ticket.tags = validate_tags([*others, f"verified:{level}"])
+    activity = progress.get("reported_activity", [])
+    if not isinstance(activity, list) or len(activity) > 100 or not all(isinstance(a, dict) for a in activity):
+        raise InvalidRequest("'reported_activity' must be a list of at most 100 objects.")
+    known = {a.get("id") for a in ticket.reported_activity}
+    ticket.reported_activity += [a for a in activity if a.get("id") not in known][: 100 - len(ticket.reported_activity)]
+    ticket.suspicious_ips = sorted(set(ticket.suspicious_ips) | set(_string_list(progress, "suspicious_ips")))[:50]
+    for action in _string_list(progress, "actions_taken", 10):  # a retried request adds nothing twice
+        if action not in ticket.actions_taken:
+            ticket.actions_taken.append(action)
+
+
+def customer_reachable_by_email(ticket: Ticket) -> bool:
+    """Only a verified customer's account address may hear of the outcome; otherwise only the chat can."""
+    level = (ticket.customer.get("verification") or {}).get("level", "none")
+    return bool(ticket.customer.get("account_ref")) and level != "none"
+
+
 BOT_ONLY_TAG_FAMILIES = ("verified:",)  # AGT-5: only the bot's own checks say who the customer is
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 CATEGORIES = (
     "unauthorized_transaction",
@@ -40,13 +40,36 @@ INTENT_CATEGORY = {
 }
 
 
+UNSURE = "unsure"  # the customer could not say: recorded as such, and treated as the safer answer (yes)
+Answer = Union[bool, str, None]
+
+# A how-to question about the customer's own settings: answered, never triaged as a report.
+HOW_TO_INTENT = "ask_how_to"
+# Reports of a change that could also be a question about making it: the bot asks which.
+CHANGE_REPORT_INTENTS = {"report_data_change": "data_change", "report_credential_change": "credential_change"}
+# A how-to and a change report this close in the classifier's ranking could be either.
+AMBIGUITY_MARGIN = 0.5
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """Answers to the follow-up questions; None means not asked or not answered."""
+    """Answers to the follow-up questions: True, False, ``UNSURE``, or None (not asked or not answered)."""
 
-    money_moved: Optional[bool] = None
-    access_ongoing: Optional[bool] = None
-    contacts_changed: Optional[bool] = None
+    money_moved: Answer = None
+    access_ongoing: Answer = None
+    contacts_changed: Answer = None
+
+
+def counts_as_yes(answer: Answer) -> bool:
+    """An unsure answer is treated as the safer of the two: as if it happened."""
+    return answer is True or answer == UNSURE
+
+
+def answer_word(answer: Answer) -> str:
+    """How the ticket summary states an answer: yes, no or unsure."""
+    if answer == UNSURE:
+        return UNSURE
+    return "yes" if answer else "no"
 
 
 def raise_to(priority: str, floor: str) -> str:
@@ -59,11 +82,11 @@ def priority_for(category: str, evidence: Evidence = Evidence()) -> str:
     if category not in DEFAULT_PRIORITY:
         raise ValueError(f"unknown triage category: {category}")
     priority = DEFAULT_PRIORITY[category]
-    if evidence.money_moved:
+    if counts_as_yes(evidence.money_moved):
         priority = raise_to(priority, "urgent")
-    if evidence.access_ongoing:
+    if counts_as_yes(evidence.access_ongoing):
         priority = raise_to(priority, "urgent")  # an attacker still inside acts first
-    if evidence.contacts_changed:
+    if counts_as_yes(evidence.contacts_changed):
         priority = raise_to(priority, "high")
     return priority
 
@@ -72,8 +95,25 @@ def category_for_intent(intent: Optional[str]) -> Optional[str]:
     return INTENT_CATEGORY.get(intent or "")
 
 
+def ambiguous_change(ranking: list[tuple[str, float]]) -> Optional[str]:
+    """The change category when the top two intents are a how-to and a change report close together.
+
+    "change my email address" could be a question or a report: the bot then asks whether the change
+    happened without the customer, rather than filing a how-to as a ticket or a report as a how-to."""
+    if len(ranking) < 2:
+        return None
+    (first, first_score), (second, second_score) = ranking[0], ranking[1]
+    if {first, second} & {HOW_TO_INTENT} and {first, second} & set(CHANGE_REPORT_INTENTS):
+        if first_score - second_score <= AMBIGUITY_MARGIN:
+            change = first if first in CHANGE_REPORT_INTENTS else second
+            return CHANGE_REPORT_INTENTS[change]
+    return None
+
+
 def next_step(category: str, priority: str, evidence_asked: bool) -> str:
     """What the bot does after triage: the value of the ``triage_next`` slot."""
+    if category == "other" and not evidence_asked:
+        return "ask_what_happened"  # a vague report: one question with choices sets the category
     if category == "phishing_report":
         return "phishing_advice"
     if category == "breach_question":
@@ -104,7 +144,7 @@ def summary(category: str, evidence: Evidence) -> str:
         "Access still ongoing": evidence.access_ongoing,
         "Contact details or 2FA changed": evidence.contacts_changed,
     }
-    answered = [f"{name}: {'yes' if value else 'no'}." for name, value in facts.items() if value is not None]
+    answered = [f"{name}: {answer_word(value)}." for name, value in facts.items() if value is not None]
     return " ".join([SUMMARIES[category], *answered])
 
 

@@ -3,18 +3,29 @@ the security team through the durable outbox, within the traffic limits (RL-4)."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Optional, Protocol
 
+from recoverydesk.adapters.helpdesk_client import HelpdeskUnavailable, TicketRejected
 from recoverydesk.adapters.ticket_outbox import Escalation, TicketOutbox
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.conversation import Conversation, escalation_key, transcript
 from recoverydesk.domain.needs import LANGUAGE, needs_for, needs_in
-from recoverydesk.domain.triage import Evidence, category_for_intent, next_step, priority_for, summary
+from recoverydesk.domain.triage import (
+    HOW_TO_INTENT,
+    Evidence,
+    ambiguous_change,
+    category_for_intent,
+    counts_as_yes,
+    next_step,
+    priority_for,
+    summary,
+)
 from recoverydesk.services.crisis import CrisisService, with_incident
-from recoverydesk.services.verification import Accounts, Verification, Verifications
+from recoverydesk.services.verification import Accounts, MarkedActivity, Verification, Verifications, verified_account
 
 __all__ = [
     "EVIDENCE_SLOTS",
@@ -27,6 +38,7 @@ __all__ = [
     "Triage",
 ]
 
+log = logging.getLogger("recoverydesk.escalation")
 EVIDENCE_SLOTS = ("money_moved", "access_ongoing", "contacts_changed")
 
 
@@ -36,10 +48,11 @@ def evidence_from(conversation: Conversation) -> Evidence:
 
 @dataclass(frozen=True)
 class Triage:
-    category: str
-    priority: str
+    category: Optional[str]  # None: not a report (a how-to question, or not yet known which)
+    priority: Optional[str]
     next_step: str  # the ``triage_next`` slot
     tags: list[str]
+    possible_change: Optional[str] = None  # the change category the bot asks about ("without you?")
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class Closing:
 class Tickets(Protocol):
     async def filed_before(self, key: str) -> bool: ...
     async def escalate(self, key: str, payload: dict[str, Any]) -> Escalation: ...
+    async def add_progress(self, ticket_id: str, progress: dict[str, Any]) -> None: ...
 
 
 class TrafficLimit(Protocol):
@@ -91,6 +105,9 @@ class TicketsThroughOutbox:
 
     async def escalate(self, key: str, payload: dict[str, Any]) -> Escalation:
         return await self.tickets.escalate(key, payload)
+
+    async def add_progress(self, ticket_id: str, progress: dict[str, Any]) -> None:
+        await self.tickets.helpdesk.add_progress(ticket_id, progress)
 
 
 def _second_factor_trouble(conversation: Conversation) -> bool:
@@ -114,12 +131,15 @@ def bot_ticket(
     tags: list[str],
     verified: Verification,
     account: Optional[Account],
+    securing: bool = False,
 ) -> dict[str, Any]:
     """The ticket the bot files: the verification's result (never its evidence) and a redacted transcript."""
     taken = []
     revoked = conversation.slot("sessions_revoked")
     if revoked is not None:
         taken.append(f"Signed out {int(revoked)} other sessions")
+    if securing and (category == "unauthorized_transaction" or counts_as_yes(conversation.slot("money_moved"))):
+        taken.append(FREEZE_ADVICE)  # said with the securing step, right after the ticket
     return {
         "category": category,
         "priority": priority,
@@ -137,6 +157,42 @@ def bot_ticket(
         "actions_taken": taken,
         "transcript": transcript(conversation.events),
     }
+
+
+def _secures_while_team_joins(conversation: Conversation, priority: str, verified: Verification) -> bool:
+    """An urgent case whose customer has not started verifying: the bot secures the account meanwhile."""
+    if priority != "urgent" or verified.at_least("basic") or _second_factor_trouble(conversation):
+        return False
+    return not conversation.slot("verify_step")
+
+
+FREEZE_ADVICE = "Advised the customer to freeze their card in the app"
+
+
+def progress_of(
+    conversation: Conversation,
+    verified: Verification,
+    account: Optional[Account],
+    marked: Optional[MarkedActivity],
+    sessions_revoked: Optional[int],
+) -> dict[str, Any]:
+    """What the bot adds to the open ticket as it secures the account: who the customer proved to be
+    (the result, never its evidence), the activity they marked and what was done."""
+    progress: dict[str, Any] = {"conversation_id": conversation.id, "actions_taken": []}
+    if account is not None:
+        progress["customer"] = {
+            "account_ref": account.ref,
+            "display_name_masked": account.display_name_masked(),
+            "verification": verified.for_ticket(),
+        }
+        progress["actions_taken"].append(f"Customer verified ({verified.level}: {', '.join(verified.methods)})")
+    if marked is not None:
+        progress["reported_activity"] = marked.events
+        progress["suspicious_ips"] = marked.ips
+        progress["actions_taken"].append(f"Customer marked {len(marked.events)} activity item(s) as not them")
+    if sessions_revoked is not None:
+        progress["actions_taken"].append(f"Signed out {sessions_revoked} other sessions")
+    return progress
 
 
 def misunderstood(events: list[dict[str, Any]]) -> str:
@@ -161,8 +217,18 @@ class EscalationService:
     support_phone: str
 
     async def triage(self, conversation: Conversation) -> Triage:
-        """Category and priority from the customer's words; recorded as the conversation's contact."""
-        category = category_for_intent(conversation.intent) or "other"
+        """Category and priority from the customer's words; recorded as the conversation's contact.
+
+        A how-to question is answered, not triaged; one that could also be a report of a change
+        made without the customer is asked about first ("did this change happen without you?")."""
+        tags = list(conversation.slot("conversation_tags") or [])
+        possible = ambiguous_change(list(conversation.intent_ranking))
+        if possible is not None and conversation.intent != "affirm":
+            return Triage(None, None, "confirm_unwanted", tags, possible_change=possible)
+        if conversation.intent == HOW_TO_INTENT:
+            return Triage(None, None, "how_to", tags)
+        confirmed = conversation.slot("possible_change") if conversation.intent == "affirm" else None
+        category = confirmed or category_for_intent(conversation.intent) or "other"
         priority = priority_for(category)
         needs = needs_for(category, conversation.text)
         incident = await self.crisis.active_incident()
@@ -193,7 +259,8 @@ class EscalationService:
         tags = ticket_tags(conversation, category, incident_tags)
         verified = await self.verifications.get(conversation.id)
         account = await self.accounts.get(verified.account_ref) if verified.account_ref else None
-        payload = bot_ticket(conversation, category, priority, tags, verified, account)
+        securing = _secures_while_team_joins(conversation, priority, verified)
+        payload = bot_ticket(conversation, category, priority, tags, verified, account, securing=securing)
         key = escalation_key(conversation.id, conversation.events)
         if not await self.tickets.filed_before(key):
             try:
@@ -210,6 +277,34 @@ class EscalationService:
         if escalation.delivered:
             return TicketFiling(Filing.CREATED, escalation.ticket_id, category, priority)
         return TicketFiling(Filing.QUEUED, escalation.ticket_id, category, priority, support_phone=self.support_phone)
+
+    async def while_team_joins(self, conversation: Conversation) -> str:
+        """After the ticket: ``secure_now`` when the case is urgent and the customer has not started
+        verifying (the bot verifies, signs out and advises while the team joins), else ``team_joining``."""
+        verified = await self.verifications.get(conversation.id)
+        priority = conversation.slot("triage_priority") or ""
+        filed = bool(conversation.slot("ticket_id"))
+        return "secure_now" if filed and _secures_while_team_joins(conversation, priority, verified) else "team_joining"
+
+    async def add_to_ticket(
+        self,
+        conversation: Conversation,
+        marked: Optional[MarkedActivity] = None,
+        sessions_revoked: Optional[int] = None,
+    ) -> bool:
+        """Adds the verified account, the marked activity and what was done to the conversation's open
+        ticket, if it has one; the console shows it live. Whether the helpdesk took it."""
+        ticket_id = conversation.slot("ticket_id")
+        if not ticket_id:
+            return False
+        account, verified = await verified_account(self.verifications, self.accounts, conversation.id)
+        progress = progress_of(conversation, verified, account, marked, sessions_revoked)
+        try:
+            await self.tickets.add_progress(ticket_id, progress)
+        except (HelpdeskUnavailable, TicketRejected) as exc:  # the chat goes on; the team sees it in the transcript
+            log.warning("escalation.progress_not_added", extra={"ticket": ticket_id, "kind": type(exc).__name__})
+            return False
+        return True
 
     async def close(self, conversation: Conversation) -> Closing:
         """What the closing summary names; a triaged conversation's contact is marked closed."""

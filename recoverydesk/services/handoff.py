@@ -20,7 +20,15 @@ from recoverydesk.adapters.responses import channel_name
 from recoverydesk.adapters.ticket_store import TicketStore
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.errors import ConversationUnreachable, NotFound
-from recoverydesk.domain.tickets import Ticket, change_tags, claim, hand_back, require_holder, resolve
+from recoverydesk.domain.tickets import (
+    Ticket,
+    change_tags,
+    claim,
+    customer_reachable_by_email,
+    hand_back,
+    require_holder,
+    resolve,
+)
 
 log = logging.getLogger("recoverydesk.helpdesk")
 
@@ -103,9 +111,12 @@ class Handoff:
             log.warning("helpdesk.chat_not_told", extra={"ticket": ticket.id, "intent": intent})
 
     async def _notify_resolved(self, ticket: Ticket, resolution: str) -> None:
-        """NOT-1: the account's address hears of the outcome, with no secret and no link that grants access."""
-        ref = ticket.customer.get("account_ref")
-        account = await self.accounts.get(ref) if ref else None
+        """NOT-1: a verified customer's account address hears of the outcome, with no secret and no link
+        that grants access; a never-verified customer is told only in the chat (the console says so)."""
+        if not customer_reachable_by_email(ticket):
+            log.info("helpdesk.resolution_chat_only", extra={"ticket": ticket.id})
+            return
+        account = await self.accounts.get(ticket.customer["account_ref"])
         if account is None:
             return
         values = {

@@ -18,7 +18,16 @@ from recoverydesk.adapters.ticket_store import TicketNumberTaken, TicketStore
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.errors import Conflict, InvalidRequest, NotFound, Unauthenticated
 from recoverydesk.domain.signing import SignatureError, verify
-from recoverydesk.domain.tickets import MAX_TRANSCRIPT, PRIORITIES, STATUSES, Ticket, is_ticket_id, new_ticket, utc_now
+from recoverydesk.domain.tickets import (
+    MAX_TRANSCRIPT,
+    PRIORITIES,
+    STATUSES,
+    Ticket,
+    add_bot_progress,
+    is_ticket_id,
+    new_ticket,
+    utc_now,
+)
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
 KEEPALIVE_MS = 15_000
@@ -70,6 +79,23 @@ class TicketDesk:
         if created:
             self.metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
         return Intake(created, ticket_id, stored)
+
+    async def add_progress(
+        self, ticket_id: str, headers: Mapping[str, str], body: bytes, payload_of: Callable[[], dict[str, Any]]
+    ) -> Ticket:
+        """Adds what the bot did after filing (signed by the action server) to the open ticket; the change
+        is announced on the live feed, so the console shows it at once, and audited."""
+        try:
+            verify(self.signing_key, headers, body)
+        except SignatureError as exc:
+            raise Unauthenticated(str(exc)) from None
+        progress = payload_of()
+        if progress.get("ticket_id") != ticket_id:  # signed for this ticket, not replayed onto another
+            raise Unauthenticated("The signed request was made for another ticket.")
+        await self.get(ticket_id)
+        ticket = await self.tickets.update(ticket_id, lambda t: add_bot_progress(t, progress))
+        await self.audit.record("ticket.bot_progress", "bot", ticket_id)
+        return ticket
 
     async def queue(self, status: Optional[str], queue: Optional[str], priority: Optional[str]) -> list[Ticket]:
         if status is not None and status not in STATUSES:

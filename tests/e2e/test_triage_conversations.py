@@ -21,8 +21,10 @@ def ticket_id_in(text: str) -> str:
 
 
 async def test_an_unauthorized_transaction_gets_an_urgent_ticket_at_once(settings, customer):
-    [reply] = await customer.say("someone took 900 euros out of my current account, it wasn't me")
+    report = "someone took 900 euros out of my current account, it wasn't me"
+    reply, securing, ask = await customer.say(report, expect=3)
     assert "urgent" in reply["text"]
+    assert "freeze" in securing["text"] and "email address" in ask["text"]  # securing while the team joins
     state = await tracker_slots(settings, customer.session_id)
     assert (state["triage_category"], state["triage_priority"]) == ("unauthorized_transaction", "urgent")
     stored = await ticket(settings, ticket_id_in(reply["text"]))
@@ -34,10 +36,58 @@ async def test_ongoing_access_raises_a_sign_in_report_to_urgent(settings, custom
     await customer.say("no")
     [reply] = await customer.say("yes")  # still getting in
     assert "two-factor" in reply["text"]
-    [reply] = await customer.say("no")
+    reply, _securing, _ask = await customer.say("no", expect=3)
     assert "urgent" in reply["text"]
     state = await tracker_slots(settings, customer.session_id)
     assert (state["triage_category"], state["triage_priority"]) == ("unrecognized_login", "urgent")
+
+
+async def test_a_vague_report_is_asked_what_happened_and_the_choice_sets_the_category(settings, customer):
+    [question] = await customer.say("I think I've been hacked")
+    assert [b["title"] for b in question["quick_replies"]] == [
+        "Money moved without me",
+        "A sign-in I don't recognise",
+        "My details were changed",
+        "An email or call asking for codes",
+        "I'm locked out",
+        "I'm not sure",
+    ]
+    [money] = await customer.say("/report_unrecognized_login")
+    assert "money" in money["text"]
+    state = await tracker_slots(settings, customer.session_id)
+    assert (state["triage_category"], state["triage_priority"]) == ("unrecognized_login", "normal")
+
+
+async def test_someone_elses_access_is_a_sign_in_report(settings, customer):
+    [question] = await customer.say("I think someone else has access to my account")
+    assert "money" in question["text"]
+    state = await tracker_slots(settings, customer.session_id)
+    assert (state["triage_category"], state["triage_priority"]) == ("unrecognized_login", "normal")
+
+
+async def test_an_unsure_answer_is_recorded_as_unsure_and_treated_as_ongoing_access(settings, customer):
+    await customer.say("there was a login from a city I've never been to")
+    await customer.say("no")
+    await customer.say("not sure")  # still getting in?
+    reply, _securing, ask = await customer.say("no", expect=3)
+    assert "urgent" in reply["text"] and "email address" in ask["text"]
+    state = await tracker_slots(settings, customer.session_id)
+    assert state["access_ongoing"] == "unsure" and state["triage_priority"] == "urgent"
+    stored = await ticket(settings, ticket_id_in(reply["text"]))
+    assert "Access still ongoing: unsure." in stored["summary"]
+
+
+async def test_a_how_to_question_is_answered_and_nothing_is_filed(settings, customer):
+    [answer] = await customer.say("how do I change my delivery preferences")
+    assert "Profile, then Settings" in answer["text"]
+    state = await tracker_slots(settings, customer.session_id)
+    assert state["triage_category"] is None and state["ticket_id"] is None
+
+
+async def test_a_suspicious_email_to_check_is_a_phishing_report(settings, customer):
+    advice, _recognise, forwarded = await customer.say("suspicious email about my account, can you check it", expect=3)
+    assert "Don't click" in advice["text"]
+    assert (await ticket(settings, ticket_id_in(forwarded["text"])))["category"] == "phishing_report"
 
 
 async def test_phishing_reports_get_advice_and_a_low_ticket(settings, customer):
@@ -67,7 +117,7 @@ async def test_two_misunderstandings_in_a_row_offer_a_person(settings, customer)
 
 
 async def test_goodbye_summarises_and_gives_safety_tips(settings, customer):
-    await customer.say("money left my account without me")
+    await customer.say("money left my account without me", expect=3)  # ticket, securing, email asked
     summary, tips, goodbye = await customer.say("bye", expect=3)
     assert "is with our security team" in summary["text"]
     assert "never share a code" in tips["text"]

@@ -70,7 +70,9 @@ async def _ticket(redis: Redis, account_ref: str | None = None) -> str:
         "priority": "high",
         "conversation_id": secrets.token_urlsafe(16),
         "summary": "A sign-in from another country.",
-        "customer": {"account_ref": account_ref} if account_ref else {},
+        "customer": {"account_ref": account_ref, "verification": {"level": "basic", "methods": ["email_code"]}}
+        if account_ref
+        else {},
     }
     ticket = new_ticket("", payload, utc_now())
     _, ticket_id, _ = await TicketStore(redis).intake(ticket, "k-" + secrets.token_hex(8), time.time())
@@ -131,6 +133,14 @@ async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_c
     [sent] = mail.queued
     assert sent["to"] == [email] and sent["key"] == f"resolved-{ticket_id}"
     assert ticket_id in sent["subject"] + sent["body"]
+
+
+async def test_resolving_a_never_verified_customers_ticket_tells_only_the_chat(redis):
+    rasa, mail = FakeConversations(), FakeMail()
+    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    ticket = await handoff.resolve(_agent("ana"), ticket_id, "Nothing found")
+    assert ticket.status == "resolved" and mail.queued == []
+    assert any("EXTERNAL_ticket_resolved" in str(call) for call in rasa.calls)  # told in the chat
 
 
 @pytest.fixture

@@ -2,8 +2,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from recoverydesk.domain.errors import InvalidRequest
-from recoverydesk.domain.tickets import mask_email, new_ticket, queue_score
+from recoverydesk.domain.errors import Conflict, InvalidRequest
+from recoverydesk.domain.tickets import (
+    add_bot_progress,
+    customer_reachable_by_email,
+    mask_email,
+    new_ticket,
+    queue_score,
+    resolve,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -53,3 +60,50 @@ def test_malformed_intake_is_rejected_with_a_reason(bad):
 def test_emails_are_masked():
     assert mask_email("jane.doe@example.com") == "j***@example.com"
     assert mask_email("nonsense") == "***"
+
+
+def progress(**overrides):
+    payload = {"conversation_id": "c" * 40, "actions_taken": ["Signed out 2 other sessions"]}
+    payload.update(overrides)
+    return payload
+
+
+VERIFIED = {
+    "account_ref": "acc-1",
+    "display_name_masked": "A*** L***",
+    "verification": {"level": "basic", "methods": ["email_code"]},
+}
+
+
+def test_bot_progress_adds_the_verified_account_activity_and_actions_once():
+    ticket = new_ticket("RD-1", intake(tags=["verified:none"]), NOW)
+    assert not customer_reachable_by_email(ticket)
+    update = progress(
+        customer=VERIFIED, reported_activity=[{"id": "ev-1", "kind": "login"}], suspicious_ips=["203.0.113.9"]
+    )
+    add_bot_progress(ticket, update)
+    add_bot_progress(ticket, update)  # a retried request adds nothing twice
+    assert ticket.customer["account_ref"] == "acc-1" and ticket.customer["verification"]["level"] == "basic"
+    assert ticket.tags == ["verified:basic"]
+    assert ticket.reported_activity == [{"id": "ev-1", "kind": "login"}]
+    assert ticket.suspicious_ips == ["203.0.113.9"]
+    assert ticket.actions_taken == ["Signed out 2 other sessions"]
+    assert customer_reachable_by_email(ticket)
+
+
+def test_bot_progress_never_lowers_a_verification():
+    ticket = new_ticket(
+        "RD-1", intake(customer={**VERIFIED, "verification": {"level": "strong", "methods": ["totp"]}}), NOW
+    )
+    add_bot_progress(ticket, progress(customer=VERIFIED))
+    assert ticket.customer["verification"]["level"] == "strong"
+
+
+def test_bot_progress_is_refused_for_another_conversation_or_a_resolved_ticket():
+    ticket = new_ticket("RD-1", intake(), NOW)
+    with pytest.raises(Conflict):
+        add_bot_progress(ticket, progress(conversation_id="d" * 40, customer=VERIFIED))
+    assert ticket.customer["account_ref"] is None
+    resolve(ticket, "sec", "done")
+    with pytest.raises(Conflict):
+        add_bot_progress(ticket, progress())

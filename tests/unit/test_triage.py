@@ -3,7 +3,9 @@ import pytest
 from recoverydesk.domain.triage import (
     CATEGORIES,
     DEFAULT_PRIORITY,
+    UNSURE,
     Evidence,
+    ambiguous_change,
     category_for_intent,
     next_step,
     priority_for,
@@ -73,3 +75,29 @@ def test_summary_states_the_evidence():
     text = summary("unrecognized_login", Evidence(money_moved=False, access_ongoing=True))
     assert "sign-in they do not recognise" in text
     assert "Money moved: no." in text and "Access still ongoing: yes." in text and "Contact" not in text
+
+
+def test_an_unsure_answer_counts_as_yes_for_the_priority_and_is_stated_as_unsure():
+    assert priority_for("unrecognized_login", Evidence(access_ongoing=UNSURE)) == "urgent"
+    assert priority_for("phishing_report", Evidence(money_moved=UNSURE)) == "urgent"
+    assert priority_for("breach_question", Evidence(contacts_changed=UNSURE)) == "high"
+    text = summary("unrecognized_login", Evidence(False, UNSURE, None))
+    assert "Access still ongoing: unsure." in text and "Money moved: no." in text
+
+
+def test_a_vague_report_is_asked_what_happened_before_the_evidence():
+    assert next_step("other", "low", evidence_asked=False) == "ask_what_happened"
+    assert next_step("other", "low", evidence_asked=True) == "offer_team"
+    assert next_step("other", "urgent", evidence_asked=True) == "escalate_now"
+
+
+def test_a_how_to_close_to_a_change_report_is_ambiguous_and_names_the_change():
+    assert ambiguous_change([("ask_how_to", 0.55), ("report_data_change", 0.40)]) == "data_change"
+    assert ambiguous_change([("report_credential_change", 0.6), ("ask_how_to", 0.3)]) == "credential_change"
+
+
+def test_a_clear_how_to_or_a_clear_report_is_not_ambiguous():
+    assert ambiguous_change([("ask_how_to", 0.97), ("report_data_change", 0.02)]) is None
+    assert ambiguous_change([("report_data_change", 0.95), ("ask_how_to", 0.03)]) is None
+    assert ambiguous_change([("report_data_change", 0.5), ("report_credential_change", 0.45)]) is None
+    assert ambiguous_change([("ask_how_to", 1.0)]) is None

@@ -377,6 +377,27 @@
       if (resolve) resolve.disabled = !open;
     }
 
+    // The bot adds the verified account and the marked activity while the team joins (live).
+    function applyCustomer(ticket) {
+      const customer = ticket.customer || {};
+      const verification = customer.verification || {};
+      const name = document.querySelector('[data-field="customer_name"]');
+      if (name) name.textContent = customer.display_name_masked || "unknown";
+      const ref = document.querySelector('[data-field="account_ref"]');
+      if (ref) ref.textContent = customer.account_ref || "not linked";
+      const methods = document.querySelector('[data-field="verified_by"]');
+      if (methods) methods.textContent = (verification.methods || []).join(", ") || "none";
+      const activity = document.querySelector('ul[data-field="reported_activity"]');
+      if (activity) {
+        const rows = (ticket.reported_activity || []).map((entry) =>
+          el("li", "", Object.keys(entry).map((key) => key.replace(/_/g, " ") + " " + entry[key]).join(" · "))
+        );
+        activity.replaceChildren(...(rows.length ? rows : [el("li", "empty", "None reported.")]));
+      }
+      const notice = document.getElementById("unverified-notice");
+      if (notice) notice.hidden = Boolean(customer.account_ref) && (verification.level || "none") !== "none";
+    }
+
     function applyTicket(ticket) {
       if (!ticket || ticket.id !== ticketId) return;
       const head = document.querySelector(".ticket-head__title");
@@ -389,6 +410,7 @@
       setField("summary", document.createTextNode(ticket.summary || "No summary."));
       fillList("suspicious_ips", ticket.suspicious_ips);
       fillList("actions_taken", ticket.actions_taken);
+      applyCustomer(ticket);
       renderTags(ticket.tags);
       applyControl(ticket);
       catchUp(ticket.transcript);

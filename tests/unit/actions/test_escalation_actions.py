@@ -9,6 +9,7 @@ from actions.escalation import (
     ActionCloseConversation,
     ActionCountMisunderstanding,
     ActionCreateTicket,
+    ActionSecureWhileTeamJoins,
     ActionTriageReport,
 )
 from recoverydesk.services.escalation import Assessment, Closing, Filing, TicketFiling, Triage
@@ -32,6 +33,7 @@ async def test_triage_sets_category_priority_step_and_tags_and_clears_the_eviden
         SlotSet("money_moved", None),
         SlotSet("access_ongoing", None),
         SlotSet("contacts_changed", None),
+        SlotSet("possible_change", None),
     ]
 
 
@@ -97,3 +99,20 @@ async def test_close_conversation_without_a_ticket(fakes: Fakes) -> None:
     fakes.escalation.close = Answers(Closing(None, triaged=False))
     done = await run(ActionCloseConversation(), tracker())
     assert done.responses == ["utter_safety_tips"]
+
+
+async def test_triage_of_a_how_to_question_sets_only_the_next_step_and_keeps_the_category(fakes: Fakes) -> None:
+    fakes.escalation.triage = Answers(Triage(None, None, "confirm_unwanted", [], possible_change="data_change"))
+    slots = {"triage_category": "unrecognized_login", "triage_priority": "normal"}
+    done = await run(ActionTriageReport(), tracker("change my address", intent="ask_how_to", slots=slots))
+    assert done.events == [SlotSet("triage_next", "confirm_unwanted"), SlotSet("possible_change", "data_change")]
+    assert done.messages == []
+
+
+async def test_after_an_urgent_ticket_the_bot_secures_the_account_or_waits_for_the_team(fakes: Fakes) -> None:
+    for step in ("secure_now", "team_joining"):
+        fakes.escalation.while_team_joins = Answers(step)
+        done = await run(ActionSecureWhileTeamJoins(), tracker(slots={"ticket_id": "RD-000044"}))
+        ((conversation,),) = fakes.escalation.while_team_joins.calls
+        assert conversation.slot("ticket_id") == "RD-000044"
+        assert done.events == [SlotSet("triage_next", step)] and done.messages == []

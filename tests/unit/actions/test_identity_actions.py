@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk.events import SlotSet
 
 from actions.identity import (
@@ -26,6 +28,17 @@ from recoverydesk.services.verification import (
     Sending,
 )
 from tests.unit.actions.conftest import Answers, Fakes, Run, assert_asked_to_verify, run, tracker
+
+
+class AddedToTicket:
+    """A fake ``EscalationService.add_to_ticket``: keeps what each call added."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def __call__(self, conversation: Any, **added: Any) -> bool:
+        self.calls.append(added)
+        return True
 
 
 async def send_code(fakes: Fakes, sending: CodeSending, text: str = "ana@example.test") -> Run:
@@ -103,12 +116,15 @@ async def test_resend_code_names_the_wait_at_the_limit(fakes: Fakes) -> None:
 
 async def test_verify_code_accepted_reminds_never_to_share_codes_and_marks_verified(fakes: Fakes) -> None:
     fakes.verification.check_code = Answers(CodeChecking(Checking.ACCEPTED))
+    fakes.escalation.add_to_ticket = Answers(True)
     done = await run(ActionVerifyCode(), tracker("[code]", slots={"verify_step": "code_sent"}, sender_id="c-3"))
     (conversation,) = fakes.verification.check_code.calls[0]
     assert conversation.id == "c-3" and conversation.slot("verify_step") == "code_sent"
     assert conversation.channel == "socketio"
     assert done.responses == ["utter_never_share_codes", "utter_verified"]
     assert done.events == [SlotSet("verify_step", "verified")]
+    ((told,),) = fakes.escalation.add_to_ticket.calls  # the open ticket, if any, learns who the customer is
+    assert told.id == "c-3"
 
 
 async def test_verify_code_outcomes_map_to_their_responses_and_steps(fakes: Fakes) -> None:
@@ -168,10 +184,12 @@ async def test_review_activity_asks_an_unverified_customer_to_verify(fakes: Fake
 async def test_mark_activity_reports_the_marked_events_and_their_ips(fakes: Fakes) -> None:
     marked = [{"id": "ev-2", "kind": "login", "ip": "198.51.100.7"}]
     fakes.verification.mark_activity = Answers(MarkedActivity(marked, ["198.51.100.7"]))
+    fakes.escalation.add_to_ticket = AddedToTicket()
     done = await run(ActionMarkActivity(), tracker("2 was not me", slots={"activity_listed": ["ev-1", "ev-2"]}))
     assert fakes.verification.mark_activity.calls == [("conversation-1", ["ev-1", "ev-2"], "2 was not me")]
     assert done.said("utter_activity_marked")["count"] == "1"
     assert done.events == [SlotSet("reported_activity", marked), SlotSet("suspicious_ips", ["198.51.100.7"])]
+    assert fakes.escalation.add_to_ticket.calls == [{"marked": MarkedActivity(marked, ["198.51.100.7"])}]
 
 
 async def test_mark_activity_with_no_number_means_all_was_known(fakes: Fakes) -> None:
@@ -183,9 +201,11 @@ async def test_mark_activity_with_no_number_means_all_was_known(fakes: Fakes) ->
 
 async def test_sign_out_everywhere_says_how_many_sessions_ended(fakes: Fakes) -> None:
     fakes.verification.sign_out_everywhere = Answers(3)
+    fakes.escalation.add_to_ticket = AddedToTicket()
     done = await run(ActionSignOutEverywhere(), tracker())
     assert done.said("utter_signed_out")["count"] == "3"
     assert done.events == [SlotSet("sessions_revoked", 3.0)]
+    assert fakes.escalation.add_to_ticket.calls == [{"sessions_revoked": 3}]  # added to the open ticket, if any
 
 
 async def test_sign_out_everywhere_needs_a_verified_conversation(fakes: Fakes) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
+from recoverydesk.adapters.helpdesk_client import HelpdeskUnavailable
 from recoverydesk.adapters.ticket_outbox import Escalation
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.conversation import Conversation
 from recoverydesk.domain.incidents import Incident
 from recoverydesk.services.escalation import EscalationService, Filing
+from recoverydesk.services.verification import MarkedActivity
 from tests.unit.services.fakes import FakeAccounts, FakeDesk
 
 ANA = Account(ref="acc-ana", email="ana@example.test", name="Ana Lima")
@@ -24,6 +26,13 @@ class FakeTickets:
     def __init__(self, delivered: bool = True) -> None:
         self.delivered = delivered
         self.filed: dict[str, dict[str, Any]] = {}
+        self.progress: list[tuple[str, dict[str, Any]]] = []
+        self.refuse: Optional[Exception] = None
+
+    async def add_progress(self, ticket_id: str, progress: dict[str, Any]) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.progress.append((ticket_id, progress))
 
     async def filed_before(self, key: str) -> bool:
         return key in self.filed
@@ -83,9 +92,9 @@ async def test_a_breach_question_during_an_incident_gets_the_incident_answer_and
     assert (await desk.service().triage(Conversation("c-1", intent="ask_breach"))).next_step == "breach_answer"
 
 
-async def test_an_unknown_intent_is_triaged_as_other(desk: Desk) -> None:
+async def test_an_unknown_intent_is_triaged_as_other_and_asked_what_happened(desk: Desk) -> None:
     triage = await desk.service().triage(Conversation("c-1", intent="greet"))
-    assert (triage.category, triage.priority, triage.next_step) == ("other", "low", "ask_evidence")
+    assert (triage.category, triage.priority, triage.next_step) == ("other", "low", "ask_what_happened")
 
 
 def test_evidence_raises_the_priority_and_offers_the_team(desk: Desk) -> None:
@@ -184,3 +193,84 @@ async def test_closing_marks_a_triaged_conversations_contact_closed(desk: Desk) 
     untriaged = await service.close(chat())
     assert (untriaged.ticket_id, untriaged.triaged) == (None, False)
     assert len(desk.contacts.saved) == 1
+
+
+async def test_a_how_to_question_is_answered_not_triaged_or_recorded(desk: Desk) -> None:
+    ranking = (("ask_how_to", 0.96), ("out_of_scope", 0.02))
+    triage = await desk.service().triage(Conversation("c-1", intent="ask_how_to", intent_ranking=ranking))
+    assert (triage.category, triage.priority, triage.next_step) == (None, None, "how_to")
+    assert desk.contacts.saved == []
+
+
+async def test_a_message_that_could_be_a_how_to_or_a_change_report_is_asked_about_first(desk: Desk) -> None:
+    ranking = (("report_credential_change", 0.5), ("ask_how_to", 0.42))
+    triage = await desk.service().triage(Conversation("c-1", intent="report_credential_change", intent_ranking=ranking))
+    assert (triage.category, triage.next_step, triage.possible_change) == (
+        None,
+        "confirm_unwanted",
+        "credential_change",
+    )
+    confirmed = await desk.service().triage(
+        Conversation("c-1", intent="affirm", slots={"possible_change": "credential_change"})
+    )
+    assert (confirmed.category, confirmed.priority, confirmed.next_step) == (
+        "credential_change",
+        "high",
+        "ask_evidence",
+    )
+
+
+def test_an_unsure_answer_is_treated_as_yes_and_the_ticket_says_unsure(desk: Desk) -> None:
+    unsure = desk.service().assess(chat(triage_category="unrecognized_login", access_ongoing="unsure"))
+    assert (unsure.priority, unsure.next_step) == ("urgent", "escalate_now")
+
+
+async def test_an_urgent_ticket_says_unsure_and_the_bot_secures_the_account_while_the_team_joins(desk: Desk) -> None:
+    service = desk.service()
+    urgent = chat(triage_category="unrecognized_login", triage_priority="urgent", money_moved="unsure")
+    filing = await service.file_ticket(chat(**urgent.slots, access_ongoing=True))
+    assert (filing.result, filing.priority) == (Filing.CREATED, "urgent")
+    (payload,) = desk.tickets.filed.values()
+    assert "Money moved: unsure." in payload["summary"] and "Access still ongoing: yes." in payload["summary"]
+    assert payload["actions_taken"] == ["Advised the customer to freeze their card in the app"]
+    assert await service.while_team_joins(chat(**urgent.slots, ticket_id=filing.ticket_id)) == "secure_now"
+
+
+async def test_the_team_joins_without_a_securing_step_when_not_urgent_verifying_or_sent_to_a_person(
+    desk: Desk,
+) -> None:
+    service = desk.service()
+    filed = {"ticket_id": "RD-000001", "triage_category": "unauthorized_transaction"}
+    assert await service.while_team_joins(chat(**filed, triage_priority="normal")) == "team_joining"
+    assert await service.while_team_joins(chat(triage_priority="urgent")) == "team_joining"  # no ticket filed
+    person = chat(**filed, triage_priority="urgent", verify_step="needs_person")
+    assert await service.while_team_joins(person) == "team_joining"
+    await desk.verifications.grant("c-1", "acc-ana", "basic", "email_code")
+    assert await service.while_team_joins(chat(**filed, triage_priority="urgent")) == "team_joining"
+
+
+async def test_the_open_ticket_gets_the_verified_account_marked_activity_and_actions(desk: Desk) -> None:
+    service = desk.service()
+    assert await service.add_to_ticket(chat()) is False  # no ticket in this conversation: nothing is sent
+    assert desk.tickets.progress == []
+    await desk.verifications.grant("c-1", "acc-ana", "basic", "email_code")
+    marked = MarkedActivity([{"id": "ev-2", "kind": "login", "ip": "203.0.113.9"}], ["203.0.113.9"])
+    assert await service.add_to_ticket(chat(ticket_id="RD-000009"), marked=marked, sessions_revoked=2)
+    ((ticket_id, progress),) = desk.tickets.progress
+    assert ticket_id == "RD-000009" and progress["conversation_id"] == "c-1"
+    assert progress["customer"] == {
+        "account_ref": "acc-ana",
+        "display_name_masked": "A*** L***",
+        "verification": {"level": "basic", "methods": ["email_code"]},
+    }
+    assert progress["reported_activity"] == marked.events and progress["suspicious_ips"] == ["203.0.113.9"]
+    assert progress["actions_taken"] == [
+        "Customer verified (basic: email_code)",
+        "Customer marked 1 activity item(s) as not them",
+        "Signed out 2 other sessions",
+    ]
+
+
+async def test_a_helpdesk_that_cannot_take_the_progress_does_not_stop_the_chat(desk: Desk) -> None:
+    desk.tickets.refuse = HelpdeskUnavailable("down")
+    assert await desk.service().add_to_ticket(chat(ticket_id="RD-000009"), sessions_revoked=1) is False
