@@ -46,4 +46,3 @@ def test_every_text_of_the_chat_page_is_a_response():
     for state in STATES:
         assert PLACEHOLDER.fullmatch(page.attributes[f"data-text-{state}"]), state
     assert PLACEHOLDER.fullmatch(page.attributes["data-text-pending"])
-
