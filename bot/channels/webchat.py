@@ -8,7 +8,7 @@ Differences from Rasa's own ``socketio`` channel:
 - secrets are removed from the customer's text before Rasa sees, stores or logs it;
 - a message that carries a ``message_id`` is acknowledged (socket.io ack) as soon as the server has
   it, and a re-send of the same id (the page re-sends what was not acknowledged when it reconnects)
-  causes no second turn; one socket's turns run in the order its messages arrived;
+  causes no second turn; a conversation's turns run in the order its messages arrived;
 - the server pings every PING_INTERVAL_SECONDS so that the page notices a dead connection soon;
 - the chat page's texts are responses from domain.yml, filled in when the page is served.
 """
@@ -223,29 +223,28 @@ class WebChatInput(InputChannel):
                 if not await self.parts.webchat_deliveries.first_time(joined, message_id):
                     return {"received": True}  # a re-send of a message already taken: no second turn
             message = UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
-            turns.follow(sid, handle(message))  # the input guard refuses over-long text with a sentence
+            turns.follow(joined, handle(message))  # the input guard refuses over-long text with a sentence
             return {"received": True}  # the ack: the page stops keeping the message
-
-        @sio.on("disconnect")
-        async def disconnect(sid: Text) -> None:
-            turns.forget(sid)
 
         return chat
 
 
 class TurnQueues:
-    """Runs each socket's turns one after another, in the order its messages arrived, while the
-    message's acknowledgement goes back at once (python-socketio handles every event in a task of
-    its own, so without this two quick messages could overtake each other)."""
+    """Runs each conversation's turns one after another, in the order its messages arrived, while
+    each message's acknowledgement goes back at once (python-socketio handles every event in a task
+    of its own, so without this two quick messages, or a message re-sent on a new socket while the
+    old socket's turn still runs, could overtake each other)."""
 
     def __init__(self) -> None:
         self._last: Dict[str, "asyncio.Future[Any]"] = {}
+        self._running: set["asyncio.Future[Any]"] = set()  # asyncio itself keeps only weak references
 
-    def follow(self, sid: str, turn: Awaitable[Any]) -> None:
-        previous = self._last.get(sid)
+    def follow(self, conversation_id: str, turn: Awaitable[Any]) -> None:
+        previous = self._last.get(conversation_id)
         task = asyncio.ensure_future(self._after(previous, turn))
-        self._last[sid] = task
-        task.add_done_callback(lambda done: self._finished(sid, done))
+        self._last[conversation_id] = task
+        self._running.add(task)
+        task.add_done_callback(lambda done: self._finished(conversation_id, done))
 
     @staticmethod
     async def _after(previous: Optional["asyncio.Future[Any]"], turn: Awaitable[Any]) -> None:
@@ -253,15 +252,12 @@ class TurnQueues:
             await asyncio.wait([previous])  # its outcome is logged by its own callback
         await turn
 
-    def _finished(self, sid: str, done: "asyncio.Future[Any]") -> None:
-        if self._last.get(sid) is done:
-            del self._last[sid]
+    def _finished(self, conversation_id: str, done: "asyncio.Future[Any]") -> None:
+        self._running.discard(done)
+        if self._last.get(conversation_id) is done:
+            del self._last[conversation_id]
         if not done.cancelled() and done.exception() is not None:
             log.error("webchat.turn_failed", extra={"kind": type(done.exception()).__name__})
-
-    def forget(self, sid: str) -> None:
-        """A socket is gone; its turns still run (the server has its messages), nothing new follows them."""
-        self._last.pop(sid, None)
 
 
 async def _refuse(sio: AsyncServer, sid: str, code: str, message: str) -> None:
