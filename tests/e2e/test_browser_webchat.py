@@ -142,3 +142,23 @@ def test_a_message_whose_acknowledgement_is_lost_is_sent_again_and_handled_once(
     stored = run(tracker(settings, session_of(page)))
     said = [event.get("text") for event in stored["events"] if event["event"] == "user"]
     assert said == ["hello", "what can you do?"]
+
+
+def test_going_offline_is_shown_and_a_message_typed_offline_is_delivered_when_back(page, settings, chat_url):
+    page.goto(f"{chat_url}/chat/")
+    page.wait_for_selector("#status[data-state='connected']", timeout=15000)
+    answered(page, "hello")
+    page.context.set_offline(True)
+    page.wait_for_selector("#status[data-state='offline']", timeout=10000)
+    assert page.inner_text("#status") == text("utter_chat_offline")
+    page.fill("#message", "what can you do?")
+    page.press("#message", "Enter")
+    page.wait_for_timeout(3000)
+    assert page.locator(".msg--me.msg--pending").count() == 1
+    page.context.set_offline(False)
+    page.wait_for_selector("#status[data-state='connected']", timeout=15000)
+    page.wait_for_function(ANSWERED, arg="what can you do?", timeout=30000)
+    assert page.locator(".msg--pending").count() == 0
+    stored = run(tracker(settings, session_of(page)))
+    said = [event.get("text") for event in stored["events"] if event["event"] == "user"]
+    assert said == ["hello", "what can you do?"]

@@ -38,3 +38,20 @@ async def test_a_malformed_message_id_is_refused_with_a_clear_error(customer):
     error = await asyncio.wait_for(customer.errors.get(), 10)
     assert error["code"] == "invalid_message_id"
     assert customer.replies.empty()
+
+
+async def test_messages_sent_in_quick_succession_are_handled_in_the_order_they_arrived(settings, customer):
+    said = ["hello", "someone logged into my account", "no", "no"]
+    for message in said:
+        ack = await customer.sio.call(
+            "user_uttered",
+            {"message": message, "session_id": customer.session_id, "message_id": secrets.token_urlsafe(12)},
+            timeout=10,
+        )
+        assert ack == {"received": True}
+    for _ in range(200):
+        stored = user_texts(await tracker(settings, customer.session_id))
+        if len(stored) == len(said):
+            break
+        await asyncio.sleep(0.3)
+    assert stored == said
