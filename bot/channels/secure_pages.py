@@ -1,7 +1,12 @@
 """The customer's secure pages, served by the Rasa server under PUBLIC_BASE_URL/secure/.
 
 Configured in credentials.yml as ``bot.channels.secure_pages.SecurePages`` (a channel that only serves
-pages). The password form is the only place a customer ever types a password."""
+pages). The password form is the only place a customer ever types a password.
+
+LNK-1: messengers' preview fetchers and mail scanners open links too, so ``GET`` and ``HEAD`` only
+show a form (the password fields, or a button); they never use a link up nor show a secret. Only
+the form's ``POST``, with its CSRF token, changes the password or shows the TOTP seed or the
+recovery codes, once."""
 
 from __future__ import annotations
 
@@ -83,7 +88,7 @@ class SecurePages(InputChannel):
         async def style(_: Request) -> response.HTTPResponse:
             return response.text(STYLE, content_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
-        @pages.get("/password/<token>")
+        @pages.route("/password/<token>", methods=["GET", "HEAD"])
         async def password_form(_: Request, token: str) -> response.HTTPResponse:
             form = await self.passwords.form(token)
             if form is None:
@@ -92,32 +97,41 @@ class SecurePages(InputChannel):
 
         @pages.post("/password/<token>")
         async def password_submit(request: Request, token: str) -> response.HTTPResponse:
-            if not hmac.compare_digest(request.form.get("csrf_token", ""), self._csrf(token)):
-                return page(
-                    messages.text("utter_page_password_title"),
-                    f"<p class=error>{html.escape(messages.text('utter_page_form_expired'))}</p>",
-                    403,
-                )
+            if not self._csrf_ok(request, token):
+                return self._form_expired("utter_page_password_title")
             return await self._change_password(request, token)
 
-        @pages.get("/totp/<token>")
-        async def totp_enrollment(_: Request, token: str) -> response.HTTPResponse:
+        @pages.route("/totp/<token>", methods=["GET", "HEAD"])
+        async def totp_offer(_: Request, token: str) -> response.HTTPResponse:
+            if not await self.enrollment.enrollment_ready(token):
+                return self._invalid_link("utter_page_totp_title")
+            return self._reveal_page(token, "utter_page_totp_title", "utter_page_totp_ready", "utter_page_totp_button")
+
+        @pages.post("/totp/<token>")
+        async def totp_enrollment(request: Request, token: str) -> response.HTTPResponse:
+            if not self._csrf_ok(request, token):
+                return self._form_expired("utter_page_totp_title")
             started = await self.enrollment.start(token)
             if started is None:
                 return self._invalid_link("utter_page_totp_title")
             return self._enrollment_page(started)
 
-        @pages.get("/recovery-codes/<token>")
-        async def recovery_codes(_: Request, token: str) -> response.HTTPResponse:
+        @pages.route("/recovery-codes/<token>", methods=["GET", "HEAD"])
+        async def recovery_codes_offer(_: Request, token: str) -> response.HTTPResponse:
+            outcome = await self.enrollment.recovery_codes_ready(token)
+            if outcome is not CodesOutcome.READY:
+                return self._codes_refused(outcome)
+            return self._reveal_page(
+                token, "utter_page_recovery_title", "utter_page_recovery_ready", "utter_page_recovery_button"
+            )
+
+        @pages.post("/recovery-codes/<token>")
+        async def recovery_codes(request: Request, token: str) -> response.HTTPResponse:
+            if not self._csrf_ok(request, token):
+                return self._form_expired("utter_page_recovery_title")
             issued = await self.enrollment.recovery_codes(token)
-            if issued.outcome is CodesOutcome.INVALID_LINK:
-                return self._invalid_link("utter_page_recovery_title")
-            if issued.outcome is CodesOutcome.NOT_AVAILABLE:
-                return page(
-                    messages.text("utter_page_recovery_title"),
-                    f"<p class=error>{html.escape(messages.text('utter_page_recovery_not_available'))}</p>",
-                    409,
-                )
+            if issued.outcome is not CodesOutcome.ISSUED:
+                return self._codes_refused(issued.outcome)
             items = "".join(f"<li>{html.escape(code)}</li>" for code in issued.codes)
             return page(
                 messages.text("utter_page_recovery_title"),
@@ -127,6 +141,34 @@ class SecurePages(InputChannel):
 
         return pages
 
+    def _csrf_ok(self, request: Request, token: str) -> bool:
+        return hmac.compare_digest(str(request.form.get("csrf_token", "")), self._csrf(token))
+
+    @staticmethod
+    def _form_expired(title: str) -> response.HTTPResponse:
+        return page(
+            messages.text(title), f"<p class=error>{html.escape(messages.text('utter_page_form_expired'))}</p>", 403
+        )
+
+    def _codes_refused(self, outcome: CodesOutcome) -> response.HTTPResponse:
+        if outcome is CodesOutcome.NOT_AVAILABLE:
+            return page(
+                messages.text("utter_page_recovery_title"),
+                f"<p class=error>{html.escape(messages.text('utter_page_recovery_not_available'))}</p>",
+                409,
+            )
+        return self._invalid_link("utter_page_recovery_title")
+
+    def _reveal_page(self, token: str, title: str, intro: str, button: str) -> response.HTTPResponse:
+        """What opening a TOTP or recovery-codes link shows: a button whose POST shows the secret (LNK-1)."""
+        body = (
+            f"<p>{html.escape(messages.text(intro))}</p>"
+            f"<form method=post autocomplete=off>"
+            f"<input type=hidden name=csrf_token value='{self._csrf(token)}'>"
+            f"<button type=submit id=reveal>{html.escape(messages.text(button))}</button></form>"
+        )
+        return page(messages.text(title), body)
+
     def _invalid_link(self, title: str = "utter_page_password_title") -> response.HTTPResponse:
         return page(
             messages.text(title), f"<p class=error>{html.escape(messages.text('utter_page_link_invalid'))}</p>", 410
@@ -134,7 +176,7 @@ class SecurePages(InputChannel):
 
     def _enrollment_page(self, started: EnrollmentStart) -> response.HTTPResponse:
         """The QR code is inline SVG, so the seed never leaves this response (no image request)."""
-        qr = segno.make(started.uri, error="m").svg_inline(scale=5, title="QR code")
+        qr = segno.make(started.uri, error="m").svg_inline(scale=5, title=messages.text("utter_page_totp_qr_title"))
         rows = (
             ("utter_page_totp_issuer_label", f"<dd id=totp-issuer>{html.escape(started.issuer)}</dd>"),
             ("utter_page_totp_account_label", f"<dd id=totp-account>{html.escape(started.label)}</dd>"),
@@ -154,11 +196,11 @@ class SecurePages(InputChannel):
             f"<p>{html.escape(messages.text('utter_page_password_intro', minimum=minimum))}</p>{problem}"
             f"<form method=post autocomplete=off>"
             f"<input type=hidden name=csrf_token value='{self._csrf(token)}'>"
-            f"<label for=password>New password</label>"
+            f"<label for=password>{html.escape(messages.text('utter_page_password_label'))}</label>"
             f"<input type=password id=password name=password minlength={minimum} required autocomplete=new-password>"
-            f"<label for=password_confirm>New password again</label>"
+            f"<label for=password_confirm>{html.escape(messages.text('utter_page_password_confirm_label'))}</label>"
             f"<input type=password id=password_confirm name=password_confirm required autocomplete=new-password>"
-            f"<button type=submit>Save new password</button></form>"
+            f"<button type=submit>{html.escape(messages.text('utter_page_password_button'))}</button></form>"
         )
         return page(messages.text("utter_page_password_title"), body, status)
 

@@ -5,15 +5,23 @@ Differences from Rasa's own ``socketio`` channel:
   await it, so with session persistence no reply would ever reach the browser);
 - a session id must be unguessable (32-128 characters of ``[A-Za-z0-9_-]``), and a socket can
   only send as the session it joined, so nobody reads or writes another's conversation;
-- secrets are removed from the customer's text before Rasa sees, stores or logs it.
+- secrets are removed from the customer's text before Rasa sees, stores or logs it;
+- a message that carries a ``message_id`` is acknowledged (socket.io ack) as soon as the server has
+  it, and a re-send of the same id (the page re-sends what was not acknowledged when it reconnects)
+  causes no second turn; a conversation's turns run in the order its messages arrived;
+- the server pings every PING_INTERVAL_SECONDS so that the page notices a dead connection soon;
+- the chat page's texts are responses from domain.yml, filled in when the page is served.
 """
 
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
 import os
 import re
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -26,11 +34,18 @@ from socketio import AsyncRedisManager, AsyncServer
 from bot.channels.input_limits import InputGuard, refuse_malformed_api_calls
 from bot.channels.redaction_hook import redacting
 from recoverydesk.services import bootstrap
+from recoverydesk.services import channel_texts as messages
 from recoverydesk.services.web_sessions import InvalidSessionToken, VerificationUnavailable
 
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 STATIC = Path(__file__).parent / "static"
+PAGE_TEXT = re.compile(r"\{\{(utter_[a-z_]+)\}\}")
+# Engine.IO heartbeat: the page counts a connection dead after PING_INTERVAL + PING_TIMEOUT without a
+# ping (python-engineio's defaults, 25 + 20 s, leave a phone that changed networks silent too long).
+PING_INTERVAL_SECONDS = 15
+PING_TIMEOUT_SECONDS = 10
 PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -39,6 +54,13 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+@lru_cache(maxsize=1)
+def chat_page() -> str:
+    """webchat.html with each ``{{utter_name}}`` replaced by that response's text, escaped."""
+    template = (STATIC / "webchat.html").read_text(encoding="utf-8")
+    return PAGE_TEXT.sub(lambda found: html.escape(messages.text(found.group(1)), quote=True), template)
 
 
 class WebChatOutput(SocketIOOutput):
@@ -118,14 +140,21 @@ class WebChatInput(InputChannel):
             # Sanic forks its workers after this; a manager ignores published emits carrying its own
             # host id, so each worker needs its own or emits between workers would be dropped.
             os.register_at_fork(after_in_child=lambda: setattr(manager, "host_id", uuid.uuid4().hex))
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            client_manager=manager,
+            ping_interval=PING_INTERVAL_SECONDS,
+            ping_timeout=PING_TIMEOUT_SECONDS,
+        )
         self.sio = sio
         handle = redacting(on_new_message, self.parts.codes, InputGuard(self.parts.guard))
+        turns = TurnQueues()
         chat = ChatBlueprint(self.parts.settings.rasa_token, sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
         async def page(_: Request) -> response.HTTPResponse:
-            return await response.file(STATIC / "webchat.html", headers=PAGE_HEADERS)
+            return response.html(chat_page(), headers=PAGE_HEADERS)
 
         @chat.route("/<name:(webchat\\.js|webchat\\.css)>", methods=["GET"])
         async def asset(_: Request, name: str) -> response.HTTPResponse:
@@ -169,23 +198,66 @@ class WebChatInput(InputChannel):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any) -> Optional[Dict[str, bool]]:
             joined = (await sio.get_session(sid)).get("session_id")
             if not joined:
                 await _refuse(sio, sid, "no_session", "Send session_request before any message.")
-                return
+                return None
             if not isinstance(data, dict) or data.get("session_id") not in (None, joined):
                 await _refuse(sio, sid, "wrong_session", "A socket can only send as the session it joined.")
-                return
+                return None
             text = data.get("message")
             if not isinstance(text, str):
                 await _refuse(sio, sid, "invalid_message", "message must be a string.")
-                return
-            await handle(  # the input guard refuses over-long text with a sentence
-                UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
-            )
+                return None
+            message_id = data.get("message_id")
+            if message_id is not None:
+                if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
+                    await _refuse(
+                        sio,
+                        sid,
+                        "invalid_message_id",
+                        "message_id must be 8 to 64 characters of A-Z, a-z, 0-9, _ or -.",
+                    )
+                    return None
+                if not await self.parts.webchat_deliveries.first_time(joined, message_id):
+                    return {"received": True}  # a re-send of a message already taken: no second turn
+            message = UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
+            turns.follow(joined, handle(message))  # the input guard refuses over-long text with a sentence
+            return {"received": True}  # the ack: the page stops keeping the message
 
         return chat
+
+
+class TurnQueues:
+    """Runs each conversation's turns one after another, in the order its messages arrived, while
+    each message's acknowledgement goes back at once (python-socketio handles every event in a task
+    of its own, so without this two quick messages, or a message re-sent on a new socket while the
+    old socket's turn still runs, could overtake each other)."""
+
+    def __init__(self) -> None:
+        self._last: Dict[str, "asyncio.Future[Any]"] = {}
+        self._running: set["asyncio.Future[Any]"] = set()  # asyncio itself keeps only weak references
+
+    def follow(self, conversation_id: str, turn: Awaitable[Any]) -> None:
+        previous = self._last.get(conversation_id)
+        task = asyncio.ensure_future(self._after(previous, turn))
+        self._last[conversation_id] = task
+        self._running.add(task)
+        task.add_done_callback(lambda done: self._finished(conversation_id, done))
+
+    @staticmethod
+    async def _after(previous: Optional["asyncio.Future[Any]"], turn: Awaitable[Any]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # its outcome is logged by its own callback
+        await turn
+
+    def _finished(self, conversation_id: str, done: "asyncio.Future[Any]") -> None:
+        self._running.discard(done)
+        if self._last.get(conversation_id) is done:
+            del self._last[conversation_id]
+        if not done.cancelled() and done.exception() is not None:
+            log.error("webchat.turn_failed", extra={"kind": type(done.exception()).__name__})
 
 
 async def _refuse(sio: AsyncServer, sid: str, code: str, message: str) -> None:

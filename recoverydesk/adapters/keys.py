@@ -76,6 +76,12 @@ def secure_links_of_account(account_ref: str) -> str:
     return f"{SECURE_LINK_PREFIX}account:{account_ref}"
 
 
+def webchat_delivery(session_id: str, message_id: str) -> str:
+    """A web chat message the server has taken (by the id the page gave it), so a re-send after a
+    reconnect causes no second turn."""
+    return f"rd:webchat:delivered:{session_id}:{message_id}"
+
+
 LIMITS_PREFIX = "rd:limits:"
 """Rate limits and lockouts."""
 

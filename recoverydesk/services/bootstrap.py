@@ -40,6 +40,7 @@ from recoverydesk.adapters.ticket_store import TicketStore
 from recoverydesk.adapters.totp_store import TotpStore
 from recoverydesk.adapters.traffic_limits import TrafficLimits
 from recoverydesk.adapters.verification_store import VerificationStore
+from recoverydesk.adapters.webchat_deliveries import WebchatDeliveries
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.session_tokens import InvalidKeySet, KeySet
 from recoverydesk.domain.signing import derive_key
@@ -201,6 +202,7 @@ class Channels:
     password_reset: PasswordReset
     totp_enrollment: TotpEnrollment
     csrf_key: bytes  # signs the secure pages' form tokens
+    webchat_deliveries: WebchatDeliveries  # message ids the web chat already took (no second turn)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Channels":
@@ -229,6 +231,7 @@ class Channels:
                 settings.totp_issuer,
             ),
             csrf_key=derive_key(settings.secret_key, "secure-page-csrf"),
+            webchat_deliveries=WebchatDeliveries(redis),
         )
 
 

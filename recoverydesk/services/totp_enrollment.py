@@ -1,8 +1,10 @@
 """The secure TOTP pages' use cases: a new authenticator (TOTP-1, TOTP-4) and recovery codes.
 
-Each page opens with a single-use link. The enrollment page shows a fresh seed, pending until
-the customer types a code from the app in the chat; the recovery-codes page shows a new set of
-codes, only for an account that has an authenticator. Seeds and codes appear only here."""
+Each page opens with a single-use link. Opening it (``GET``/``HEAD``, as a messenger's preview
+fetcher or a mail scanner does) only asks whether the link works and uses nothing up (LNK-1);
+the page's ``POST`` uses the link up: the enrollment page then shows a fresh seed, pending until
+the customer types a code from the app in the chat, and the recovery-codes page a new set of
+codes, only for an account that has an authenticator. Seeds and codes appear only there."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class EnrollmentStart:
 
 
 class CodesOutcome(enum.Enum):
+    READY = "ready"  # the link works; the page's POST issues the codes
     ISSUED = "issued"
     INVALID_LINK = "invalid_link"  # unknown, expired, used, or its account is gone
     NOT_AVAILABLE = "not_available"  # the account has no authenticator to recover
@@ -50,6 +53,19 @@ class TotpEnrollment:
     directory: AccountDirectory
     totp: TotpStore
     issuer: str
+
+    async def enrollment_ready(self, token: str) -> bool:
+        """Whether the enrollment link works, without using it up or making a seed (LNK-1)."""
+        grant = await self.links.peek(token, "totp")
+        return grant is not None and await self.directory.store.get(grant.account_ref) is not None
+
+    async def recovery_codes_ready(self, token: str) -> CodesOutcome:
+        """READY when the recovery-codes link works for an account with an authenticator; uses nothing up."""
+        grant = await self.links.peek(token, "recovery-codes")
+        account = await self.directory.store.get(grant.account_ref) if grant else None
+        if account is None:
+            return CodesOutcome.INVALID_LINK
+        return CodesOutcome.READY if account.has_totp else CodesOutcome.NOT_AVAILABLE
 
     async def start(self, token: str) -> EnrollmentStart | None:
         """Uses the link up and starts a pending enrollment; None for a link that does not work."""

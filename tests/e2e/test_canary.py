@@ -18,6 +18,7 @@ from tests.support.servers import (
     add_agent,
     collect_until,
     create_account,
+    reveal_on_page,
     set_password_on_page,
     sign_in,
     tracker,
@@ -87,14 +88,12 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
             await asyncio.wait_for(customer.replies.get(), 15)  # the offer of two-factor
             _, totp_message = await customer.say("yes", expect=2)
             totp_link = re.search(r"(http\S+/secure/totp/\S+)", totp_message["text"]).group(1)
-            async with http.get(totp_link) as page:
-                seed = re.search(r"id=totp-secret>([A-Z2-7]{32})<", await page.text()).group(1)
+            seed = re.search(r"id=totp-secret>([A-Z2-7]{32})<", (await reveal_on_page(http, totp_link))[2]).group(1)
             totp_code = pyotp.TOTP(seed).now()
             await customer.sio.emit("user_uttered", {"message": totp_code, "session_id": customer.session_id})
             enabled = await collect_until(customer, "recovery codes")
             recovery_link = re.search(r"(http\S+/secure/recovery-codes/\S+)", enabled[-1]["text"]).group(1)
-            async with http.get(recovery_link) as page:
-                recovery_codes = re.findall(r"<li>([A-Z2-9-]{19})</li>", await page.text())
+            recovery_codes = re.findall(r"<li>([A-Z2-9-]{19})</li>", (await reveal_on_page(http, recovery_link))[2])
         assert len(recovery_codes) == 10
         await customer.sio.emit(
             "user_uttered", {"message": f"backup code {recovery_codes[0]}", "session_id": customer.session_id}

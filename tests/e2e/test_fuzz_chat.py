@@ -211,10 +211,11 @@ async def test_unknown_routes_on_the_bot_are_404s(settings):
 @given(
     token=st.text(max_size=100),
     body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)),
-    method=st.sampled_from(["GET", "POST"]),
+    method=st.sampled_from(["GET", "HEAD", "POST"]),
+    purpose=st.sampled_from(["password", "totp", "recovery-codes"]),
 )
-def test_secure_pages_answer_any_token_and_form_without_a_500(settings, token, body, method):
-    url = f"http://127.0.0.1:{settings.rasa_port}/secure/password/{quote(token, safe='') or 'x'}"
+def test_secure_pages_answer_any_token_and_form_without_a_500(settings, token, body, method, purpose):
+    url = f"http://127.0.0.1:{settings.rasa_port}/secure/{purpose}/{quote(token, safe='') or 'x'}"
     reply = requests.request(
         method, url, data=body, timeout=30, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )

@@ -1,4 +1,5 @@
-"""TOTP enrollment walked through in chat, with the secure page fetched over HTTP (issue 5)."""
+"""TOTP enrollment walked through in chat, with the secure page opened and its button pressed over HTTP
+(issue 5; LNK-1: only the page's POST shows the seed or the codes)."""
 
 import asyncio
 import re
@@ -15,6 +16,7 @@ from tests.support.servers import (
     ChatCustomer,
     collect_until,
     create_account,
+    reveal_on_page,
     set_password_on_page,
     verify_by_email_code,
     wait_for_mail,
@@ -31,6 +33,20 @@ async def fetch(url: str) -> tuple[int, dict, str]:
     async with aiohttp.ClientSession() as http:
         async with http.get(url) as page:
             return page.status, dict(page.headers), await page.text()
+
+
+async def reveal(url: str) -> tuple[int, dict, str]:
+    """Opens the page and presses its button: the POST's status, headers and page."""
+    async with aiohttp.ClientSession() as http:
+        return await reveal_on_page(http, url)
+
+
+async def post_again(url: str, page_with_form: str) -> int:
+    """Posts the page's form once more (with its CSRF token): the status."""
+    csrf = re.search(r"name=csrf_token value='([0-9a-f]+)'", page_with_form).group(1)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data={"csrf_token": csrf}) as reply:
+            return reply.status
 
 
 async def change_password(link: str) -> None:
@@ -62,24 +78,28 @@ async def test_password_then_two_factor_walk_through(settings, smtp_server, chat
         assert "authenticator app" in explain["text"]
         link = link_in(link_message["text"], "totp")
         assert link.startswith(settings.public_base_url + "/secure/totp/")
-        status, headers, body = await fetch(link)
+        opened_status, _, opened = await fetch(link)
+        assert opened_status == 200 and "totp-secret" not in opened and "<svg" not in opened
+        status, headers, body = await reveal(link)
         assert status == 200 and headers["Cache-Control"] == "no-store"
         assert "<svg" in body and "http" not in body.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
             "http://www.w3.org", ""
         )
         seed = re.search(r"id=totp-secret>([A-Z2-7]{32})<", body).group(1)
         assert "Recovery Desk" in body and account.email[0] + "***@example.com" in body
-        assert (await fetch(link))[0] == 410  # the page works once
+        assert (await post_again(link, opened)) == 410  # the page shows the seed once
+        assert (await fetch(link))[0] == 410
 
         [_never_share, wrong] = await customer.say(wrong_code(seed), expect=2)
         assert "doesn't match" in wrong["text"]
         await customer.sio.emit("user_uttered", {"message": pyotp.TOTP(seed).now(), "session_id": customer.session_id})
         replies = await collect_until(customer, "recovery codes")
         assert any("Two-factor authentication is on" in r["text"] for r in replies)
-        recovery_status, _, recovery_page = await fetch(link_in(replies[-1]["text"], "recovery-codes"))
+        codes_link = link_in(replies[-1]["text"], "recovery-codes")
+        recovery_status, recovery_headers, recovery_page = await reveal(codes_link)
         codes = re.findall(r"<li>([A-Z2-9]{4}(?:-[A-Z2-9]{4}){3})</li>", recovery_page)
-        assert recovery_status == 200 and len(codes) == 10
-        assert (await fetch(link_in(replies[-1]["text"], "recovery-codes")))[0] == 410
+        assert recovery_status == 200 and len(codes) == 10 and recovery_headers["Cache-Control"] == "no-store"
+        assert (await fetch(codes_link))[0] == 410
 
         secrets_hash = await redis.hgetall(f"rd:account:{account.ref}:secrets")
         assert seed.encode() not in secrets_hash[b"totp_seed"]
@@ -131,7 +151,7 @@ async def test_wrong_enrollment_codes_hint_at_the_clock_then_offer_a_person(sett
     account = await create_account(settings)
     await verify_by_email_code(customer, smtp_server, account.email)
     _explain, link_message = await customer.say("please turn on two-factor authentication", expect=2)
-    page = (await fetch(link_in(link_message["text"], "totp")))[2]
+    page = (await reveal(link_in(link_message["text"], "totp")))[2]
     seed = re.search(r"id=totp-secret>([A-Z2-7]{32})<", page).group(1)
     wrong = wrong_code(seed)
     first = await customer.say(wrong, expect=2)

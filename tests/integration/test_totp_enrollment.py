@@ -70,3 +70,30 @@ async def test_recovery_codes_are_issued_once_per_link_and_only_with_an_authenti
     refused = await service.recovery_codes(await token(links, without.ref, "recovery-codes"))
     assert refused.outcome is CodesOutcome.NOT_AVAILABLE and refused.codes == []
     assert await totp.recovery_codes_left(without.ref) == 0
+
+
+async def test_asking_whether_an_enrollment_link_works_uses_nothing_up(parts):
+    links, directory, totp, service = parts
+    account = await directory.add("peek@example.com", "Pe Ek", "old password one two")
+    link = await token(links, account.ref, "totp")
+
+    assert await service.enrollment_ready(link) and await service.enrollment_ready(link)
+    assert not await totp.has_pending(account.ref)  # no seed is made by looking
+    assert await service.start(link) is not None
+    assert not await service.enrollment_ready(link)
+    assert not await service.enrollment_ready(await token(links, account.ref, "password"))
+
+
+async def test_asking_whether_a_recovery_codes_link_works_issues_no_codes(parts):
+    links, directory, totp, service = parts
+    with_totp = await directory.add("peek.codes@example.com", "Pe Ek", "old password one two", totp_secret=TOTP_SEED)
+    without = await directory.add("peek.none@example.com", "No Ne", "old password one two")
+    link = await token(links, with_totp.ref, "recovery-codes")
+
+    assert await service.recovery_codes_ready(link) is CodesOutcome.READY
+    assert await service.recovery_codes_ready(link) is CodesOutcome.READY
+    assert await totp.recovery_codes_left(with_totp.ref) == 0
+    assert (await service.recovery_codes(link)).outcome is CodesOutcome.ISSUED
+    assert await service.recovery_codes_ready(link) is CodesOutcome.INVALID_LINK
+    refused = await service.recovery_codes_ready(await token(links, without.ref, "recovery-codes"))
+    assert refused is CodesOutcome.NOT_AVAILABLE

@@ -393,3 +393,17 @@ async def set_password_on_page(http: aiohttp.ClientSession, link: str, password:
     async with http.post(link, data=form) as reply:
         assert reply.status == 200
         return reply.headers
+
+
+CSRF_FIELD = re.compile(r"name=csrf_token value='([0-9a-f]+)'")
+
+
+async def reveal_on_page(http: aiohttp.ClientSession, link: str) -> tuple[int, dict, str]:
+    """Opens a TOTP or recovery-codes page and presses its button (the form's POST with the page's
+    CSRF token), as the customer does: the POST's status, headers and page."""
+    async with http.get(link) as page:
+        opened = await page.text()
+    found = CSRF_FIELD.search(opened)
+    assert found, f"no form on the page ({page.status})"
+    async with http.post(link, data={"csrf_token": found.group(1)}) as reply:
+        return reply.status, dict(reply.headers), await reply.text()

@@ -25,6 +25,7 @@ def test_every_key_keeps_the_name_its_data_is_stored_under():
     assert keys.code_inbox("c1", "recovery_code") == "rd:code_inbox:c1:recovery_code"
     assert keys.secure_link("ab12") == "rd:secure_link:ab12"
     assert keys.secure_links_of_account("acct_1") == "rd:secure_link:account:acct_1"
+    assert keys.webchat_delivery("s1", "m1") == "rd:webchat:delivered:s1:m1"
     assert keys.failures("totp", "acct_1") == "rd:limits:failures:totp:acct_1"
     assert keys.sends("email_code", "acct_1") == "rd:limits:sends:email_code:acct_1"
     assert keys.traffic_window("message", "global", 7) == "rd:limits:rl4:message:global:7"
