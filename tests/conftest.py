@@ -10,6 +10,8 @@ import pytest
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
+from tests.support.fake_platform import FakePlatform
+from tests.support.messengers import channel_environment
 from tests.support.servers import RedisServer, SmtpServer
 
 
@@ -28,7 +30,20 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def stack_env(redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def fake_platform() -> Iterator[FakePlatform]:
+    """The messenger platforms' APIs (Telegram, WhatsApp, Messenger) on loopback, recording every call."""
+    server = FakePlatform().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(
+    redis_server: RedisServer,
+    smtp_server: SmtpServer,
+    fake_platform: FakePlatform,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
     return loopback_environment(
         os.environ,
         redis_server.url,
@@ -36,6 +51,7 @@ def stack_env(redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_facto
         tmp_path_factory.mktemp("var"),
         ONCALL_EMAIL="oncall@example.test",
         ALERT_INTERVAL_SECONDS="2",
+        **channel_environment(fake_platform.url),
     )
 
 

@@ -27,6 +27,8 @@ from recoverydesk.adapters.incident_store import IncidentStore
 from recoverydesk.adapters.live_feed import LiveFeed
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
+from recoverydesk.adapters.messenger_api import PlatformApi
+from recoverydesk.adapters.messenger_store import MessengerStore
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
@@ -50,6 +52,7 @@ from recoverydesk.services.daily_report import DailyReports
 from recoverydesk.services.escalation import EscalationService, TicketsThroughOutbox
 from recoverydesk.services.handoff import Handoff
 from recoverydesk.services.incidents import IncidentDesk
+from recoverydesk.services.messengers import MessengerDesk
 from recoverydesk.services.notices import support_phone
 from recoverydesk.services.operations import Operations
 from recoverydesk.services.password_reset import PasswordReset
@@ -200,6 +203,7 @@ class Channels:
     password_reset: PasswordReset
     totp_enrollment: TotpEnrollment
     csrf_key: bytes  # signs the secure pages' form tokens
+    messengers: MessengerDesk  # Telegram, WhatsApp, Messenger
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Channels":
@@ -208,9 +212,10 @@ class Channels:
         links = SecureLinks(redis, settings.public_base_url)
         directory = AccountDirectory(redis, box)
         verification = VerificationStore(redis)
+        metrics = Metrics(redis)
         return cls(
             settings=settings,
-            guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars),
+            guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), metrics, settings.input_max_chars),
             codes=TypedCodes(CodeInbox(redis, box)),
             web_sessions=WebSessions(settings.secret_key, verification),
             readiness=Readiness(redis),
@@ -228,7 +233,18 @@ class Channels:
                 settings.totp_issuer,
             ),
             csrf_key=derive_key(settings.secret_key, "secure-page-csrf"),
+            messengers=messenger_desk(settings, redis, metrics),
         )
+
+
+def messenger_desk(settings: Settings, redis: Redis, metrics: Metrics) -> MessengerDesk:
+    """The messenger channels' core: their Redis state, their platform client (no network until a send)."""
+    return MessengerDesk(
+        store=MessengerStore(redis, SecretBox(settings.secret_key)),
+        api=PlatformApi(settings.messengers.send_timeout_seconds),
+        metrics=metrics,
+        id_key=derive_key(settings.secret_key, "messenger-ids"),
+    )
 
 
 _channels = OnFirstUse(Channels.from_settings)
