@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+
+CHANNELS = ("telegram", "whatsapp", "facebook")
+_CONVERSATION = re.compile(r"^(telegram|whatsapp|facebook)-[0-9a-f]{40}$")
 
 
 def conversation_id(key: bytes, channel: str, platform_user_id: str) -> str:
@@ -16,3 +20,8 @@ def conversation_id(key: bytes, channel: str, platform_user_id: str) -> str:
 def message_digest(key: bytes, channel: str, message_id: str) -> str:
     """A keyed digest of a platform message id, for the replay guard (the id itself is never stored)."""
     return hmac.new(key, f"{channel}:message:{message_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_messenger_conversation(conversation: str) -> bool:
+    """Whether the conversation runs on a messenger's permanent chat id (not a web chat session)."""
+    return _CONVERSATION.match(conversation) is not None

@@ -106,7 +106,7 @@ class Services:
         box = SecretBox(settings.secret_key)
         helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
         directory = AccountDirectory(redis, box)
-        verifications = VerificationStore(redis)
+        verifications = VerificationStore(redis, settings.messengers.verification_minutes * 60)
         failures = FailureCounter(redis)
         inbox = CodeInbox(redis, box)
         links = SecureLinks(redis, settings.public_base_url)
@@ -211,7 +211,7 @@ class Channels:
         box = SecretBox(settings.secret_key)
         links = SecureLinks(redis, settings.public_base_url)
         directory = AccountDirectory(redis, box)
-        verification = VerificationStore(redis)
+        verification = VerificationStore(redis, settings.messengers.verification_minutes * 60)
         metrics = Metrics(redis)
         return cls(
             settings=settings,
@@ -292,13 +292,14 @@ class HelpdeskServices:
         conversations = RasaConversations(settings.rasa_url, settings.rasa_token)
         mailer = mailer_for(settings)
         mail = MailOutbox(client, box, mailer)
+        windows = messenger_desk(settings, client, metrics)
         return cls(
             settings=settings,
             redis=client,
             metrics=metrics,
             agents=AgentAccess(AgentDirectory(client, box), audit),
-            tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets")),
-            handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics),
+            tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets"), windows),
+            handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics, windows),
             incidents=IncidentDesk(IncidentStore(client), tickets, ContactLog(client), audit, conversations),
             reports=DailyReports(tickets, audit, ContactLog(client), AlertLedger(client)),
             alerts=AlertMonitor(client, mailer, settings.oncall_email, settings.helpdesk_url),

@@ -1,0 +1,220 @@
+"""Telegram, WhatsApp and Messenger end to end: signed platform webhooks posted to the running Rasa
+server, the bot's replies read from the fake platform, the stored tracker read through Rasa's API."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.support.messengers import MessengerCustomer, buttons_of, text_of
+from tests.support.servers import agent_api, create_account, tracker, wait_for_mail
+
+CHANNELS = ("telegram", "whatsapp", "facebook")
+
+
+@pytest.fixture
+def platform(fake_platform, stack):
+    fake_platform.reset()
+    yield fake_platform
+    fake_platform.reset()
+
+
+def customer_on(channel: str, settings, platform) -> MessengerCustomer:
+    return MessengerCustomer(f"http://127.0.0.1:{settings.rasa_port}", platform, settings.secret_key, channel)
+
+
+def until(customer: MessengerCustomer, text: str, marker: str) -> list[str]:
+    """Says ``text``; the texts the bot sent back, which must include one containing ``marker``."""
+    texts = customer.say(text)
+    assert any(marker in t for t in texts), texts
+    return texts
+
+
+def user_texts(stored: dict) -> list[str]:
+    return [event.get("text") or "" for event in stored["events"] if event["event"] == "user"]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_messenger_customer_gets_the_whole_product(channel, settings, smtp_server, platform):
+    customer = customer_on(channel, settings, platform)
+    account = await create_account(settings)
+
+    assert customer.say("hello")  # greeting
+    triage = customer.say("I got an email asking for my password and I clicked the link")
+    assert triage
+
+    until(customer, "I want to secure my account", "email")
+    customer.say(account.email)
+    body = await wait_for_mail(smtp_server, account.email, "verification code")
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    code_update = customer.message(f"the code is {code}")
+    replies = [text_of(call) for call in customer.say_raw(code_update)]
+    assert any("Were any of these not you?" in t for t in replies), replies
+    if channel == "telegram":
+        deleted = platform.received(lambda c: c.name == "deleteMessage")
+        assert [c.body for c in deleted] == [
+            {"chat_id": int(customer.user_id), "message_id": code_update["message"]["message_id"]}
+        ]
+    else:  # the message cannot be deleted there: the customer is told so, once
+        assert sum("can't delete your message" in t for t in replies) == 1
+    stored = json.dumps(await tracker(settings, customer.conversation_id))
+    assert code not in stored and "[code removed]" in stored
+
+    offer = customer.say_raw(customer.message("no"))
+    offers = [c for c in offer if buttons_of(c)]
+    assert offers, [text_of(c) for c in offer]
+    titles = [title for title, _ in buttons_of(offers[-1])]
+    assert all(len(t) <= 20 for t in titles) or channel == "telegram"
+    link_calls = [c for c in customer.say_raw(customer.message("not now")) if "/secure/password/" in text_of(c)]
+    assert len(link_calls) == 1
+    sent = link_calls[0].body
+    if channel == "telegram":
+        assert sent["link_preview_options"] == {"is_disabled": True}
+    elif channel == "whatsapp":
+        assert sent["text"]["preview_url"] is False
+
+    handed = []
+    for _ in range(4):
+        handed = customer.say("I want to talk to a human")
+        if any("RD-" in t for t in handed):
+            break
+    ticket_id = re.search(r"(RD-\d+)", " ".join(handed)).group(1)
+
+    agent = await agent_api(settings, "security")
+    try:
+        status, _ = await agent.call("POST", f"/tickets/{ticket_id}/claim")
+        assert status == 200
+        assert (await tracker(settings, customer.conversation_id))["paused"] is True
+        assert customer.say("are you there?") == []  # the bot is silent while the agent holds it
+
+        before = len(customer.sent())
+        status, _ = await agent.call("POST", f"/tickets/{ticket_id}/messages", {"text": "Hi, Sam from security here."})
+        assert status == 200
+        agent_lines = [text_of(c) for c in customer.sent()[before:]]
+        assert agent_lines == ["Hi, Sam from security here."]  # once, and no agent marker as a message
+        status, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
+        assert ticket["reply_window"]["open"] is True and ticket["reply_window"]["channel"] == channel
+
+        before = len(customer.sent())
+        status, _ = await agent.call("POST", f"/tickets/{ticket_id}/handback", {"summary": "we checked your sign-ins"})
+        assert status == 200
+        assert any("we checked your sign-ins" in text_of(c) for c in customer.sent()[before:])
+        assert (await tracker(settings, customer.conversation_id))["paused"] is False
+
+        before = len(customer.sent())
+        status, _ = await agent.call("POST", f"/tickets/{ticket_id}/resolve", {"resolution": "Nothing was taken."})
+        assert status == 200
+        assert any("resolved your case" in text_of(c) for c in customer.sent()[before:])
+    finally:
+        await agent.close()
+
+    stored = await tracker(settings, customer.conversation_id)
+    assert customer.user_id not in json.dumps(stored)  # the platform id is never the conversation's key
+    assert stored["latest_input_channel"] == channel
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_bad_or_missing_signature_gets_403_and_no_turn(channel, settings, platform):
+    customer = customer_on(channel, settings, platform)
+    update = customer.message("hello")
+    wrong = (
+        {"X-Telegram-Bot-Api-Secret-Token": "not-the-secret"}
+        if channel == "telegram"
+        else {"X-Hub-Signature-256": "sha256=" + "0" * 64}
+    )
+    assert customer.post(update, headers=wrong).status_code == 403
+    assert customer.post(update, headers={}).status_code == 403
+    assert customer.sent() == []
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_replayed_platform_message_makes_one_turn(channel, settings, platform):
+    customer = customer_on(channel, settings, platform)
+    update = customer.message("hello")
+    first = customer.say_raw(update)
+    again = customer.say_raw(update)
+    assert first and again == []
+    assert user_texts(await tracker(settings, customer.conversation_id)) == ["hello"]
+
+
+async def test_telegram_groups_and_block_notices_make_no_turn(settings, platform):
+    customer = customer_on("telegram", settings, platform)
+    assert customer.say_raw(customer.telegram_update("hello", chat_type="group")) == []
+    uid = int(customer.user_id)
+    blocked = {
+        "update_id": 1,
+        "my_chat_member": {
+            "chat": {"id": uid, "type": "private"},
+            "from": {"id": uid, "is_bot": False, "first_name": "Casey"},
+            "date": 1,
+            "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True, "first_name": "Bot"}},
+            "new_chat_member": {
+                "status": "kicked",
+                "until_date": 0,
+                "user": {"id": 1, "is_bot": True, "first_name": "Bot"},
+            },
+        },
+    }
+    assert customer.say_raw(blocked) == []
+    assert platform.received() == []
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        assert not await redis.exists(f"rdtracker:events:{customer.conversation_id}")
+    finally:
+        await redis.close()
+
+
+async def test_whatsapp_statuses_and_messenger_echoes_make_no_turn(settings, platform):
+    whatsapp = customer_on("whatsapp", settings, platform)
+    status = {"id": "wamid.x", "status": "delivered", "timestamp": "1", "recipient_id": whatsapp.user_id}
+    assert whatsapp.say_raw(whatsapp.whatsapp_batch(statuses=[status, {**status, "status": "read"}])) == []
+    facebook = customer_on("facebook", settings, platform)
+    echo = facebook.facebook_event("our own words")
+    echo["message"]["is_echo"] = True
+    delivery = {
+        "sender": {"id": facebook.user_id},
+        "recipient": {"id": "1"},
+        "delivery": {"mids": ["m_1"], "watermark": 1},
+    }
+    read = {"sender": {"id": facebook.user_id}, "recipient": {"id": "1"}, "read": {"watermark": 1}}
+    assert facebook.say_raw(facebook.facebook_batch([echo, delivery, read])) == []
+    assert platform.received() == []
+
+
+async def test_a_batch_of_two_messages_makes_two_turns_in_order(settings, platform):
+    whatsapp = customer_on("whatsapp", settings, platform)
+    whatsapp.say_raw(whatsapp.whatsapp_batch([whatsapp.whatsapp_message("hello"), whatsapp.whatsapp_message("thanks")]))
+    assert user_texts(await tracker(settings, whatsapp.conversation_id)) == ["hello", "thanks"]
+    facebook = customer_on("facebook", settings, platform)
+    facebook.say_raw(facebook.facebook_batch([facebook.facebook_event("hello"), facebook.facebook_event("thanks")]))
+    assert user_texts(await tracker(settings, facebook.conversation_id)) == ["hello", "thanks"]
+
+
+@pytest.mark.parametrize("mode", ["down", "slow"])
+async def test_when_the_platform_api_fails_the_turn_is_kept_and_the_failure_counted(mode, settings, platform):
+    customer = customer_on("telegram", settings, platform)
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        series = 'recoverydesk_channel_send_failures_total{channel="telegram",kind="%s"}' % (
+            "http_503" if mode == "down" else "timeout"
+        )
+        before = float(await redis.hget("rd:metrics", series) or 0)
+        platform.mode, platform.delay = mode, 5.0  # MESSENGER_SEND_TIMEOUT_SECONDS is 2 in the test stack
+        reply = customer.post(customer.message("hello"))
+        assert reply.status_code == 200
+        platform.mode = "normal"
+        assert user_texts(await tracker(settings, customer.conversation_id)) == ["hello"]
+        for _ in range(50):
+            if float(await redis.hget("rd:metrics", series) or 0) > before:
+                break
+            import asyncio
+
+            await asyncio.sleep(0.1)
+        assert float(await redis.hget("rd:metrics", series) or 0) > before
+        state = await redis.hget(f"rd:messenger:conversation:{customer.conversation_id}", "last_failure")
+        assert state and state.decode().split()[0] in ("http_503", "timeout")
+    finally:
+        await redis.close()
