@@ -14,6 +14,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -151,7 +152,7 @@ class MessengerInput(InputChannel):
                 return response.json({"error": "invalid_request"}, status=400)
             try:
                 await self.receive(update, handle)
-            except (ConnectionError, OSError) as exc:  # Redis down before the turn: the platform retries
+            except (RedisError, OSError) as exc:  # Redis down before the turn: the platform retries
                 log.warning("messenger.unavailable", extra={"channel": self.name(), "kind": type(exc).__name__})
                 return response.json({"error": "unavailable"}, status=503)
             except Exception as exc:  # never a 500 the platform would retry into a repeated turn

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
+import requests
 from redis.asyncio import Redis
 
-from tests.support.messengers import MessengerCustomer, buttons_of, text_of
+from recoverydesk.ops.channel_registration import register
+from tests.support.messengers import (
+    FACEBOOK_VERIFY_TOKEN,
+    WHATSAPP_VERIFY_TOKEN,
+    MessengerCustomer,
+    buttons_of,
+    text_of,
+)
 from tests.support.servers import agent_api, create_account, tracker, wait_for_mail
 
 CHANNELS = ("telegram", "whatsapp", "facebook")
@@ -43,10 +52,21 @@ async def test_a_messenger_customer_gets_the_whole_product(channel, settings, sm
     account = await create_account(settings)
 
     assert customer.say("hello")  # greeting
-    triage = customer.say("I got an email asking for my password and I clicked the link")
-    assert triage
+    questions = customer.say("someone logged into my account")  # triage
+    assert any("money" in t for t in questions), questions
+    customer.say("no")
+    customer.say("no")
+    offer_team = customer.say_raw(customer.message("no"))
+    assert buttons_of(offer_team[-1]), [text_of(c) for c in offer_team]
+    assert (await tracker(settings, customer.conversation_id))["slots"]["triage_category"] == "unrecognized_login"
+    declined = customer.say_raw(customer.message("not now"))
+    secure_titles = [title for call in declined for title, payload in buttons_of(call)]
+    assert secure_titles == (["Secure my account now"] if channel == "telegram" else ["Secure my account"])
 
-    until(customer, "I want to secure my account", "email")
+    asked = customer.press("/request_secure_account", secure_titles[0])
+    assert any("email" in t for t in asked), asked
+    if channel == "telegram":  # the button press is acknowledged, so the app stops its spinner
+        assert len(platform.received(lambda c: c.name == "answerCallbackQuery")) == 1
     customer.say(account.email)
     body = await wait_for_mail(smtp_server, account.email, "verification code")
     code = re.search(r"\b(\d{6})\b", body).group(1)
@@ -63,12 +83,12 @@ async def test_a_messenger_customer_gets_the_whole_product(channel, settings, sm
     stored = json.dumps(await tracker(settings, customer.conversation_id))
     assert code not in stored and "[code removed]" in stored
 
-    offer = customer.say_raw(customer.message("no"))
-    offers = [c for c in offer if buttons_of(c)]
-    assert offers, [text_of(c) for c in offer]
-    titles = [title for title, _ in buttons_of(offers[-1])]
-    assert all(len(t) <= 20 for t in titles) or channel == "telegram"
-    link_calls = [c for c in customer.say_raw(customer.message("not now")) if "/secure/password/" in text_of(c)]
+    offer = [c for c in customer.say_raw(customer.message("no")) if buttons_of(c)]
+    titles = [title for title, _ in buttons_of(offer[-1])]
+    assert titles == (
+        ["Yes, sign out everywhere", "Not now"] if channel == "telegram" else ["Yes, sign out all", "Not now"]
+    )
+    link_calls = [c for c in customer.say_raw(customer.message("/deny")) if "/secure/password/" in text_of(c)]
     assert len(link_calls) == 1
     sent = link_calls[0].body
     if channel == "telegram":
@@ -97,6 +117,21 @@ async def test_a_messenger_customer_gets_the_whole_product(channel, settings, sm
         assert agent_lines == ["Hi, Sam from security here."]  # once, and no agent marker as a message
         status, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
         assert ticket["reply_window"]["open"] is True and ticket["reply_window"]["channel"] == channel
+        if channel != "telegram":  # Meta's 24-hour window: closed, the agent is told why and nothing is sent
+            redis = Redis.from_url(settings.redis_url)
+            key = f"rd:messenger:conversation:{customer.conversation_id}"
+            kept = await redis.hget(key, "last_inbound")
+            await redis.hset(key, "last_inbound", repr(time.time() - 25 * 3600))
+            try:
+                before = len(customer.sent())
+                status, refused = await agent.call("POST", f"/tickets/{ticket_id}/messages", {"text": "Still there?"})
+                assert status == 503 and "24 hours" in refused["error"]["message"]
+                status, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
+                assert ticket["reply_window"]["open"] is False and "24 hours" in ticket["reply_window"]["reason"]
+                assert len(customer.sent()) == before
+            finally:
+                await redis.hset(key, "last_inbound", kept)
+                await redis.close()
 
         before = len(customer.sent())
         status, _ = await agent.call("POST", f"/tickets/{ticket_id}/handback", {"summary": "we checked your sign-ins"})
@@ -218,3 +253,25 @@ async def test_when_the_platform_api_fails_the_turn_is_kept_and_the_failure_coun
         assert state and state.decode().split()[0] in ("http_503", "timeout")
     finally:
         await redis.close()
+
+
+@pytest.mark.parametrize("channel", ("whatsapp", "facebook"))
+def test_meta_subscription_check_echoes_the_challenge_only_for_the_verify_token(channel, settings, platform):
+    url = f"http://127.0.0.1:{settings.rasa_port}/webhooks/{channel}/webhook"
+    token = WHATSAPP_VERIFY_TOKEN if channel == "whatsapp" else FACEBOOK_VERIFY_TOKEN
+    good = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"})
+    assert good.status_code == 200 and good.text == "1158201444"
+    bad = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+    assert bad.status_code == 403 and "1" not in bad.text.replace("403", "")
+
+
+def test_register_tells_each_platform_about_the_running_stack(settings, platform):
+    said: list[str] = []
+    for channel in ("telegram", "whatsapp", "facebook"):
+        register(settings, channel, said.append)
+    [webhook] = platform.received(lambda c: c.name == "setWebhook")
+    assert webhook.body["url"] == f"{settings.public_base_url}/webhooks/telegram/webhook"
+    [subscribed] = platform.received(lambda c: c.path.endswith("/me/subscribed_apps"))
+    assert subscribed.body == {"subscribed_fields": ["messages", "messaging_postbacks"]}
+    assert any(f"{settings.public_base_url}/webhooks/whatsapp/webhook" in line for line in said)
+    assert any(f"{settings.public_base_url}/webhooks/facebook/webhook" in line for line in said)
