@@ -94,9 +94,9 @@ async def run_webhook(plan: WebhookPlan) -> WebhookOutcome:
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPLY_TIMEOUT_SECONDS * 2)) as http:
 
-            async def post(number: int, chat: int) -> None:
+            async def post(chat: int) -> None:
                 update = {
-                    "update_id": number,
+                    "update_id": chat,  # unique across runs: a repeated id is (rightly) not a second turn
                     "message": {
                         "message_id": 1,
                         "from": {"id": chat, "is_bot": False, "first_name": "Bench", "language_code": "en"},
@@ -118,7 +118,7 @@ async def run_webhook(plan: WebhookPlan) -> WebhookOutcome:
             for number in range(total):
                 due = started + number / plan.rate
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-                tasks.append(asyncio.ensure_future(post(number + 1, next(chats))))
+                tasks.append(asyncio.ensure_future(post(next(chats))))
             await asyncio.gather(*tasks)
             try:
                 await asyncio.wait_for(all_replied.wait(), REPLY_TIMEOUT_SECONDS)
