@@ -151,18 +151,45 @@ async def test_a_messenger_customer_gets_the_whole_product(channel, settings, sm
     assert stored["latest_input_channel"] == channel
 
 
+def log_lines(settings, event: str) -> list[dict]:
+    """Our structured lines of one kind in the Rasa server's log."""
+    path = settings.var_dir / "log" / "rasa.log"
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{") and f'"{event}"' in line:
+            found.append(json.loads(line))
+    return found
+
+
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_a_bad_or_missing_signature_gets_403_and_no_turn(channel, settings, platform):
+def test_a_bad_or_missing_signature_gets_403_one_log_line_and_no_turn(channel, settings, platform):
     customer = customer_on(channel, settings, platform)
-    update = customer.message("hello")
+    marker = f"forged-{customer.user_id}"
+    update = customer.message(marker)
     wrong = (
         {"X-Telegram-Bot-Api-Secret-Token": "not-the-secret"}
         if channel == "telegram"
         else {"X-Hub-Signature-256": "sha256=" + "0" * 64}
     )
+    before = len(log_lines(settings, "messenger.refused"))
     assert customer.post(update, headers=wrong).status_code == 403
     assert customer.post(update, headers={}).status_code == 403
     assert customer.sent() == []
+    time.sleep(0.5)
+    refused = log_lines(settings, "messenger.refused")[before:]
+    assert [(line["channel"], line["reason"]) for line in refused] == (
+        [("telegram", "wrong_secret"), ("telegram", "missing_secret")]
+        if channel == "telegram"
+        else [(channel, "signature_mismatch"), (channel, "signature_missing")]
+    )
+    assert marker not in (settings.var_dir / "log" / "rasa.log").read_text(errors="replace")
+
+
+async def test_on_whatsapp_the_customer_is_told_once_that_a_typed_secret_stays_in_the_chat(settings, platform):
+    customer = customer_on("whatsapp", settings, platform)
+    first = customer.say("my password is Hunter-2-Canary and it was changed")
+    second = customer.say("my password is Hunter-3-Canary now")
+    assert sum("can't delete your message" in t for t in first + second) == 1
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -251,6 +278,8 @@ async def test_when_the_platform_api_fails_the_turn_is_kept_and_the_failure_coun
         assert float(await redis.hget("rd:metrics", series) or 0) > before
         state = await redis.hget(f"rd:messenger:conversation:{customer.conversation_id}", "last_failure")
         assert state and state.decode().split()[0] in ("http_503", "timeout")
+        failed = [line for line in log_lines(settings, "messenger.send_failed") if line["channel"] == "telegram"]
+        assert failed and failed[-1]["kind"] == ("http_503" if mode == "down" else "timeout")
     finally:
         await redis.close()
 
