@@ -24,7 +24,9 @@ class FacebookOutput(MessengerOutput):
     def name(cls) -> Text:
         return "facebook"
 
-    async def deliver(self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]]) -> bool:
+    async def deliver(
+        self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> bool:
         settings = self.parts.settings.messengers
         message: Dict[str, Any] = {"text": text}
         if buttons:
@@ -36,12 +38,15 @@ class FacebookOutput(MessengerOutput):
                 }
                 for b in buttons[:MAX_BUTTONS]
             ]
+        body = {"recipient": {"id": address}, "messaging_type": "RESPONSE", "message": message}
         sent = await self.desk.deliver(
             "facebook",
             conversation,
             f"{settings.facebook_api_url}/me/messages",
-            {"recipient": {"id": address}, "messaging_type": "RESPONSE", "message": message},
+            body,
             {"Authorization": f"Bearer {settings.facebook_page_access_token}"},
+            from_agent=from_agent,
+            tagged={**body, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"},
         )
         return sent.ok
 

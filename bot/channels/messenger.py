@@ -51,7 +51,9 @@ class MessengerOutput(OutputChannel):
         self.desk = parts.messengers
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, text or "", [])
+        """The bot's text, or an agent's (the helpdesk marks those ``custom: {"agent": ...}``)."""
+        from_agent = bool((kwargs.get("custom") or {}).get("agent"))
+        await self._send(recipient_id, text or "", [], from_agent)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: str, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -74,7 +76,9 @@ class MessengerOutput(OutputChannel):
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, str(attachment), [])
 
-    async def _send(self, conversation: str, text: str, buttons: List[Dict[Text, Any]]) -> None:
+    async def _send(
+        self, conversation: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> None:
         """Every part in order; the buttons go with the last. Never raises."""
         try:
             address = await self.desk.address(conversation)
@@ -88,14 +92,16 @@ class MessengerOutput(OutputChannel):
         for number, part in enumerate(parts):
             last = number == len(parts) - 1
             try:
-                sent = await self.deliver(conversation, address, part, buttons if last else [])
+                sent = await self.deliver(conversation, address, part, buttons if last else [], from_agent)
             except Exception as exc:  # a bug here must not become a platform retry
                 log.exception("messenger.send_crashed", extra={"channel": self.name(), "kind": type(exc).__name__})
                 return
             if not sent:
                 return  # the rest would arrive out of context
 
-    async def deliver(self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]]) -> bool:
+    async def deliver(
+        self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> bool:
         raise NotImplementedError
 
 

@@ -40,7 +40,9 @@ class TelegramOutput(MessengerOutput):
         settings = self.parts.settings.messengers
         return method_url(settings.telegram_api_url, settings.telegram_token or "", method)
 
-    async def deliver(self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]]) -> bool:
+    async def deliver(
+        self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> bool:
         body: Dict[str, Any] = {"chat_id": int(address) if address.lstrip("-").isdigit() else address, "text": text}
         if buttons:
             body["reply_markup"] = {

@@ -29,15 +29,19 @@ class WhatsAppOutput(MessengerOutput):
     def name(cls) -> Text:
         return "whatsapp"
 
-    async def _send(self, conversation: str, text: str, buttons: List[Dict[Text, Any]]) -> None:
+    async def _send(
+        self, conversation: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> None:
         if buttons and len(text) > MAX_BUTTON_BODY:  # an interactive body holds 1024 characters
             head, _, tail = text.rpartition("\n\n")
             parts = split_text(text, MAX_BUTTON_BODY) if not head or len(tail) > MAX_BUTTON_BODY else [head, tail]
-            await super()._send(conversation, "\n\n".join(parts[:-1]), [])
+            await super()._send(conversation, "\n\n".join(parts[:-1]), [], from_agent)
             text = parts[-1]
-        await super()._send(conversation, text, buttons)
+        await super()._send(conversation, text, buttons, from_agent)
 
-    async def deliver(self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]]) -> bool:
+    async def deliver(
+        self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
+    ) -> bool:
         settings = self.parts.settings.messengers
         body: Dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": address}
         if buttons:

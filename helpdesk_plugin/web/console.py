@@ -301,6 +301,12 @@ def reply_window_note(ticket: Mapping[str, Any]) -> str:
     if not window:
         return ""
     channel = _e(window.get("channel"))
+    if not window.get("open") and window.get("agent_open"):
+        return (
+            '<p class="reply-window reply-window--closed" id="reply-window" role="alert">'
+            f"The bot can no longer reply on {channel} ({_e(window.get('reason'))}); your own replies "
+            "still go, marked as from a person, for 7 days after the customer's last message.</p>"
+        )
     if not window.get("open"):
         return (
             '<p class="reply-window reply-window--closed" id="reply-window" role="alert">'

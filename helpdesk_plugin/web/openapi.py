@@ -187,6 +187,8 @@ SCHEMAS["Ticket"]["properties"]["reply_window"] = {
         "channel": {"type": "string"},
         "open": {"type": "boolean"},
         "reason": NULLABLE_STRING,
+        "agent_open": {"type": "boolean"},
+        "agent_reason": NULLABLE_STRING,
         "last_inbound": NULLABLE_STRING,
         "last_failure": {"type": ["object", "null"]},
     },

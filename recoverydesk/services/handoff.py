@@ -59,9 +59,9 @@ class Handoff:
         ticket = await self._load(ticket_id)
         require_holder(ticket, agent.username)
         window = await self.windows.reply_window(ticket.conversation_id) if self.windows else None
-        if window is not None and not window["open"]:
+        if window is not None and not window["agent_open"]:
             await self.audit.record("ticket.message_not_sent", agent.username, ticket.id)
-            raise ConversationUnreachable(f"The message was not sent: {window['reason']}")
+            raise ConversationUnreachable(f"The message was not sent: {window['agent_reason']}")
         try:
             await self.conversations.say_as_agent(ticket.conversation_id, agent.username, text)
         except ConversationUnavailable:

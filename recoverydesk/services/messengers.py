@@ -19,7 +19,7 @@ from recoverydesk.adapters.messenger_api import PlatformApi, Sent
 from recoverydesk.adapters.messenger_store import MessengerStore
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.domain.messenger_identity import conversation_id, message_digest
-from recoverydesk.domain.messenger_window import closed_reason
+from recoverydesk.domain.messenger_window import closed_reason, needs_human_agent_tag
 
 __all__ = ["MessengerDesk", "Sent"]
 log = logging.getLogger("recoverydesk.messenger")
@@ -60,11 +60,17 @@ class MessengerDesk:
         url: str,
         body: Mapping[str, Any],
         headers: Optional[Mapping[str, str]] = None,
+        from_agent: bool = False,
+        tagged: Optional[Mapping[str, Any]] = None,
     ) -> Sent:
-        """Sends a message to the customer, inside the platform's reply window only."""
+        """Sends a message to the customer, inside the platform's reply window only; a person's
+        Messenger reply after 24 hours goes as ``tagged`` (the HUMAN_AGENT tag) when given."""
         known = await self.store.get(conversation)
-        if closed_reason(channel, known.last_inbound if known else None, time.time()) is not None:
+        last_inbound, now = (known.last_inbound if known else None), time.time()
+        if closed_reason(channel, last_inbound, now, from_agent and tagged is not None) is not None:
             return await self.failed(channel, conversation, Sent(False, "window_closed"))
+        if tagged is not None and from_agent and needs_human_agent_tag(channel, last_inbound, now):
+            body = tagged
         sent = await self.api.post(url, body, headers)
         return sent if sent.ok else await self.failed(channel, conversation, sent)
 
@@ -96,7 +102,9 @@ class MessengerDesk:
         known = await self.store.get(conversation)
         if known is None:
             return None
-        reason = closed_reason(known.channel, known.last_inbound, time.time())
+        now = time.time()
+        reason = closed_reason(known.channel, known.last_inbound, now)
+        agent_reason = closed_reason(known.channel, known.last_inbound, now, from_agent=True)
         failure = None
         if known.last_failure:
             kind, _, at = known.last_failure.partition(" ")
@@ -105,6 +113,8 @@ class MessengerDesk:
             "channel": known.channel,
             "open": reason is None,
             "reason": reason,
+            "agent_open": agent_reason is None,  # Messenger: a person may answer for 7 days
+            "agent_reason": agent_reason,
             "last_inbound": _iso(known.last_inbound) if known.last_inbound else None,
             "last_failure": failure,
         }

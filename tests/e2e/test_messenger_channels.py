@@ -117,18 +117,27 @@ async def test_a_messenger_customer_gets_the_whole_product(channel, settings, sm
         assert agent_lines == ["Hi, Sam from security here."]  # once, and no agent marker as a message
         status, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
         assert ticket["reply_window"]["open"] is True and ticket["reply_window"]["channel"] == channel
-        if channel != "telegram":  # Meta's 24-hour window: closed, the agent is told why and nothing is sent
+        if channel != "telegram":  # Meta's windows: closed, the agent is told why and nothing is sent
             redis = Redis.from_url(settings.redis_url)
             key = f"rd:messenger:conversation:{customer.conversation_id}"
             kept = await redis.hget(key, "last_inbound")
-            await redis.hset(key, "last_inbound", repr(time.time() - 25 * 3600))
             try:
+                await redis.hset(key, "last_inbound", repr(time.time() - 25 * 3600))
                 before = len(customer.sent())
-                status, refused = await agent.call("POST", f"/tickets/{ticket_id}/messages", {"text": "Still there?"})
-                assert status == 503 and "24 hours" in refused["error"]["message"]
-                status, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
+                status, answer = await agent.call("POST", f"/tickets/{ticket_id}/messages", {"text": "Still there?"})
+                _, ticket = await agent.call("GET", f"/tickets/{ticket_id}")
                 assert ticket["reply_window"]["open"] is False and "24 hours" in ticket["reply_window"]["reason"]
-                assert len(customer.sent()) == before
+                if channel == "whatsapp":  # a template would be needed: refused
+                    assert status == 503 and "24 hours" in answer["error"]["message"]
+                    assert len(customer.sent()) == before
+                else:  # Messenger: a person may still answer, with the HUMAN_AGENT tag
+                    assert status == 200 and ticket["reply_window"]["agent_open"] is True
+                    [late] = customer.sent()[before:]
+                    assert late.body["messaging_type"] == "MESSAGE_TAG" and late.body["tag"] == "HUMAN_AGENT"
+                    await redis.hset(key, "last_inbound", repr(time.time() - 8 * 24 * 3600))
+                    status, answer = await agent.call("POST", f"/tickets/{ticket_id}/messages", {"text": "Hello?"})
+                    assert status == 503 and "7 days" in answer["error"]["message"]
+                    assert len(customer.sent()) == before + 1
             finally:
                 await redis.hset(key, "last_inbound", kept)
                 await redis.close()

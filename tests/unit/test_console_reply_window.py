@@ -23,3 +23,10 @@ def test_a_failed_send_is_shown_and_web_chat_shows_nothing():
     assert "did not reach the customer" in failed and "timeout" in failed
     assert reply_window_note({"reply_window": None}) == ""
     assert reply_window_note({}) == ""
+
+
+def test_a_window_only_a_person_may_still_use_says_so():
+    note = reply_window_note(
+        {"reply_window": {"channel": "facebook", "open": False, "reason": "25 hours ago", "agent_open": True}}
+    )
+    assert "bot can no longer reply" in note and "7 days" in note

@@ -7,7 +7,7 @@ import pytest
 from recoverydesk.domain.message_splitting import split_text
 from recoverydesk.domain.messenger_auth import body_signature, secret_matches, signature_problem
 from recoverydesk.domain.messenger_identity import conversation_id, is_messenger_conversation, message_digest
-from recoverydesk.domain.messenger_window import REPLY_WINDOW_SECONDS, closed_reason
+from recoverydesk.domain.messenger_window import REPLY_WINDOW_SECONDS, closed_reason, needs_human_agent_tag
 
 
 def test_the_telegram_secret_must_be_present_and_equal():
@@ -62,3 +62,15 @@ def test_meta_channels_may_reply_only_within_24_hours_and_telegram_always():
     assert closed is not None and "25 hours" in closed and "24 hours" in closed
     assert closed_reason("whatsapp", None, now) is not None
     assert closed_reason("telegram", now - 10 * REPLY_WINDOW_SECONDS, now) is None
+
+
+def test_on_messenger_a_person_may_answer_for_7_days_with_the_human_agent_tag_and_on_whatsapp_not():
+    now = 10_000_000.0
+    late = now - REPLY_WINDOW_SECONDS - 3600
+    assert closed_reason("facebook", late, now, from_agent=True) is None
+    assert needs_human_agent_tag("facebook", late, now)
+    assert not needs_human_agent_tag("facebook", now - 60, now)
+    assert closed_reason("whatsapp", late, now, from_agent=True) is not None
+    too_late = closed_reason("facebook", now - 8 * 24 * 3600, now, from_agent=True)
+    assert too_late is not None and "7 days" in too_late
+    assert not needs_human_agent_tag("facebook", now - 8 * 24 * 3600, now)
