@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from bot.channels.messenger import MessageHandler, MessengerOutput
+from bot.channels.messenger import MEDIA, MessageHandler, MessengerOutput
 from bot.channels.meta import MetaInput
 from bot.channels.whatsapp import MAX_BUTTONS, MAX_TITLE, _list
 
@@ -82,7 +82,12 @@ class FacebookInput(MetaInput):
         if not isinstance(sender, str) or not sender:
             return
         found = _text_and_id(event)
-        if found is None:  # delivery, read, echo, reaction, attachment...
+        if found is None:  # delivery, read, echo, reaction...; an attachment gets a sentence
+            message = event.get("message")
+            if isinstance(message, dict) and not message.get("is_echo") and isinstance(message.get("mid"), str):
+                kinds = {a.get("type") for a in _list(message.get("attachments"))}
+                if kinds & MEDIA:
+                    await self.not_text(sender, sender, message["mid"])
             return
         text, message_id = found
         conversation = await self.turn(handle, sender, sender, message_id, text)

@@ -29,6 +29,25 @@ from recoverydesk.services import channel_texts as texts
 log = logging.getLogger("recoverydesk.messenger")
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 SECURE_PATH = "/secure/"
+TEXT_ONLY = "utter_messenger_text_only"
+# What a customer sends that is not text but deserves an answer (not reactions or service notes).
+MEDIA = frozenset(
+    {
+        "photo",
+        "voice",
+        "audio",
+        "video",
+        "video_note",
+        "document",
+        "sticker",
+        "animation",
+        "image",
+        "location",
+        "contact",
+        "contacts",
+        "file",
+    }
+)
 
 
 def carries_secure_link(text: str) -> bool:
@@ -193,6 +212,14 @@ class MessengerInput(InputChannel):
             return None
         await handle(UserMessage(text, self.output(), conversation, input_channel=self.name(), metadata=metadata))
         return conversation
+
+    async def not_text(self, user_id: str, address: str, message_id: str) -> None:
+        """A photo, voice note, sticker...: no turn (Rasa reads text), but the customer is told to type."""
+        conversation = await self.parts.messengers.admit(
+            self.name(), user_id, address, message_id, self.retry_window_seconds
+        )
+        if conversation is not None:
+            await self.output().send_text_message(conversation, texts.text(TEXT_ONLY))
 
     async def tell_once(self, conversation: str, notice: str) -> None:
         """A sentence from domain.yml, once per conversation, outside a turn."""

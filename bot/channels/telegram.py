@@ -18,7 +18,14 @@ from typing import Any, Dict, List, Optional, Text
 
 from sanic.request import Request
 
-from bot.channels.messenger import MessageHandler, MessengerInput, MessengerOutput, carries_secret, carries_secure_link
+from bot.channels.messenger import (
+    MEDIA,
+    MessageHandler,
+    MessengerInput,
+    MessengerOutput,
+    carries_secret,
+    carries_secure_link,
+)
 from recoverydesk.domain.messenger_auth import secret_matches
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -103,9 +110,13 @@ class TelegramInput(MessengerInput):
     async def _message(self, update_id: int, message: Dict[str, Any], handle: MessageHandler) -> None:
         chat, sender = message.get("chat") or {}, message.get("from") or {}
         text = message.get("text")
-        if chat.get("type") != "private" or not isinstance(text, str) or sender.get("is_bot"):
+        if chat.get("type") != "private" or sender.get("is_bot"):
             return
         if not isinstance(sender.get("id"), int) or not isinstance(chat.get("id"), int):
+            return
+        if not isinstance(text, str):
+            if MEDIA.intersection(message):
+                await self.not_text(str(sender["id"]), str(chat["id"]), str(update_id))
             return
         conversation = await self.turn(handle, str(sender["id"]), str(chat["id"]), str(update_id), text, _hint(sender))
         if conversation is not None and carries_secret(text) and isinstance(message.get("message_id"), int):

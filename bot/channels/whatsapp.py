@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from bot.channels.messenger import MessageHandler, MessengerOutput, log
+from bot.channels.messenger import MEDIA, MessageHandler, MessengerOutput, log
 from bot.channels.meta import MetaInput
 from recoverydesk.domain.message_splitting import split_text
 
@@ -114,6 +114,8 @@ class WhatsAppInput(MetaInput):
             return
         text = _text(message)
         if text is None:
+            if message.get("type") in MEDIA:
+                await self.not_text(sender, sender, message_id)
             return
         conversation = await self.turn(handle, sender, sender, message_id, text)
         await self.after_turn(conversation, text)

@@ -7,6 +7,7 @@ import json
 import re
 import time
 
+import aiohttp
 import pytest
 import requests
 from redis.asyncio import Redis
@@ -209,6 +210,11 @@ async def test_a_replayed_platform_message_makes_one_turn(channel, settings, pla
     again = customer.say_raw(update)
     assert first and again == []
     assert user_texts(await tracker(settings, customer.conversation_id)) == ["hello"]
+    redis = Redis.from_url(settings.redis_url)
+    try:  # where the no-turn tests look for a tracker that must not exist
+        assert await redis.exists(f"rdtracker:events:{customer.conversation_id}")
+    finally:
+        await redis.close()
 
 
 async def test_telegram_groups_and_block_notices_make_no_turn(settings, platform):
@@ -313,3 +319,44 @@ def test_register_tells_each_platform_about_the_running_stack(settings, platform
     assert subscribed.body == {"subscribed_fields": ["messages", "messaging_postbacks"]}
     assert any(f"{settings.public_base_url}/webhooks/whatsapp/webhook" in line for line in said)
     assert any(f"{settings.public_base_url}/webhooks/facebook/webhook" in line for line in said)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_photo_or_voice_note_gets_asked_to_type_and_makes_no_turn(channel, settings, platform):
+    customer = customer_on(channel, settings, platform)
+    if channel == "telegram":
+        update = customer.telegram_update("unused")
+        del update["message"]["text"]
+        update["message"]["photo"] = [{"file_id": "AgAD", "file_unique_id": "u1", "width": 90, "height": 90}]
+    elif channel == "whatsapp":
+        image = {"from": customer.user_id, "id": f"wamid.{customer.user_id}", "timestamp": "1", "type": "image"}
+        image["image"] = {"mime_type": "image/jpeg", "sha256": "abc", "id": "1234"}
+        update = customer.whatsapp_batch([image])
+    else:
+        event = customer.facebook_event("unused")
+        del event["message"]["text"]
+        event["message"]["attachments"] = [{"type": "audio", "payload": {"url": "https://cdn.example/a.mp4"}}]
+        update = customer.facebook_batch([event])
+    replies = [text_of(call) for call in customer.say_raw(update)]
+    assert len(replies) == 1 and "only read typed messages" in replies[0]
+    assert customer.say_raw(update) == []  # a retry of the same message: nothing again
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        assert not await redis.exists(f"rdtracker:events:{customer.conversation_id}")
+    finally:
+        await redis.close()
+
+
+async def test_a_web_chat_or_rest_sender_cannot_speak_in_a_messenger_conversation(settings, platform):
+    customer = customer_on("telegram", settings, platform)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook",
+            json={"sender": customer.conversation_id, "message": "hello"},
+        ) as reply:
+            assert reply.status == 200 and await reply.json() == []
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        assert not await redis.exists(f"rdtracker:events:{customer.conversation_id}")
+    finally:
+        await redis.close()
