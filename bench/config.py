@@ -23,6 +23,8 @@ class BenchConfig:
     rasa_instances: int = 1  # Rasa servers (each with an action server) sharing one Redis
     soak_seconds: float = 60.0  # a steady run at soak_users; 0 = none (issue 8 asks for 600)
     soak_users: int = 10
+    webhook_rate: float = 50.0  # Telegram updates per second posted to the real webhook
+    webhook_seconds: float = 10.0
     quick: bool = False
 
     @classmethod
@@ -41,6 +43,7 @@ class BenchConfig:
             drift_rounds=1,
             settle_seconds=1.0,
             soak_seconds=0.0,
+            webhook_seconds=3.0,
             quick=True,
         )
 

@@ -26,6 +26,8 @@ from bench.load import LoadOutcome, LoadPlan, run_load
 from bench.memory import ProcessMonitor
 from bench.services import OurStack
 from bench.soak import run_soak
+from bench.webhook import WebhookPlan, run_webhook
+from bench.webhook import summary_line as webhook_summary_line
 from recoverydesk.settings import ROOT
 
 VAR = ROOT / "var" / "bench"
@@ -182,6 +184,17 @@ class Bench:
             f"{summary['errors']} errors"
         )
 
+    async def webhook(self, stack: OurStack) -> None:
+        config = self.config
+        plan = WebhookPlan(stack.chat_url, stack.telegram_api_port, config.webhook_rate, config.webhook_seconds)
+        self.say(f"  ours: Telegram webhook, {plan.rate:g} updates/s for {plan.seconds:g} s")
+        with self.monitor.phase("ours/webhook"):
+            outcome = await run_webhook(plan)
+        summary = outcome.summary()
+        self.results.ours["webhook"] = summary
+        self.say(webhook_summary_line(summary, plan.rate))
+        await asyncio.sleep(config.settle_seconds)
+
     async def soak(self, side: Side) -> None:
         config = self.config
         plan = LoadPlan(
@@ -237,6 +250,7 @@ async def _phases(bench: Bench, stack: OurStack, ours: Side, reference: Optional
         await bench.drift(side)
     await bench.handoff(stack, found.flow(HANDOFF_SETUP.name))
     await bench.intake(stack, ours)
+    await bench.webhook(stack)
     if bench.config.soak_seconds > 0:
         await asyncio.sleep(bench.config.settle_seconds)
         await bench.soak(ours)

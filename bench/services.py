@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 from aiosmtpd.controller import Controller
 
 from bench.initbot import quiet_env, spawn
+from bench.webhook import webhook_environment
 from recoverydesk.ops.stack import Stack, embedded_redis_argv, free_port, loopback_environment, redis_ok
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
@@ -84,6 +85,7 @@ class OurStack:
     redis: Optional[BenchRedis] = None
     mail: Optional[MailSink] = None
     stack: Optional[Stack] = None
+    telegram_api_port: int = 0
 
     @property
     def settings(self) -> Settings:
@@ -114,7 +116,10 @@ class OurStack:
         self.redis = BenchRedis(self.var_dir / "redis-data").start()
         say("  ✓ redis ready")
         self.mail = MailSink().start()
-        env = loopback_environment(quiet_env(), self.redis.url, self.mail.port, self.var_dir)
+        self.telegram_api_port = free_port()  # the webhook phase's stand-in for the Bot API
+        env = loopback_environment(
+            quiet_env(), self.redis.url, self.mail.port, self.var_dir, **webhook_environment(self.telegram_api_port)
+        )
         self.stack = Stack(Settings.from_env(env, ROOT), model, env, self.instances)
         self.stack.start(say=lambda line: say(line))
         return self

@@ -118,6 +118,48 @@ def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
 
 
 @dataclass(frozen=True)
+class MessengerSettings:
+    """The messenger channels (CONTRACT "Messenger channels"); a channel is on when its token is set."""
+
+    telegram_token: Optional[str] = field(repr=False, default=None)
+    telegram_webhook_secret: Optional[str] = field(repr=False, default=None)
+    telegram_api_url: str = "https://api.telegram.org"
+    whatsapp_token: Optional[str] = field(repr=False, default=None)
+    whatsapp_app_secret: Optional[str] = field(repr=False, default=None)
+    whatsapp_verify_token: Optional[str] = field(repr=False, default=None)
+    whatsapp_phone_number_id: Optional[str] = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    facebook_page_access_token: Optional[str] = field(repr=False, default=None)
+    facebook_app_secret: Optional[str] = field(repr=False, default=None)
+    facebook_verify_token: Optional[str] = field(repr=False, default=None)
+    facebook_api_url: str = "https://graph.facebook.com/v21.0"
+    send_timeout_seconds: int = 10  # MESSENGER_SEND_TIMEOUT_SECONDS: one call to a platform's API
+    verification_minutes: int = 10  # MESSENGER_VERIFICATION_MINUTES: a grant on a permanent chat id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "MessengerSettings":
+        def value(name: str) -> Optional[str]:
+            return (env.get(name) or "").strip() or None
+
+        return cls(
+            telegram_token=value("TELEGRAM_TOKEN"),
+            telegram_webhook_secret=value("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_url=(value("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
+            whatsapp_token=value("WHATSAPP_TOKEN"),
+            whatsapp_app_secret=value("WHATSAPP_APP_SECRET"),
+            whatsapp_verify_token=value("WHATSAPP_VERIFY_TOKEN"),
+            whatsapp_phone_number_id=value("WHATSAPP_PHONE_NUMBER_ID"),
+            whatsapp_api_url=(value("WHATSAPP_API_URL") or cls.whatsapp_api_url).rstrip("/"),
+            facebook_page_access_token=value("FACEBOOK_PAGE_ACCESS_TOKEN"),
+            facebook_app_secret=value("FACEBOOK_APP_SECRET"),
+            facebook_verify_token=value("FACEBOOK_VERIFY_TOKEN"),
+            facebook_api_url=(value("FACEBOOK_API_URL") or cls.facebook_api_url).rstrip("/"),
+            send_timeout_seconds=max(1, _int_or_default(env, "MESSENGER_SEND_TIMEOUT_SECONDS", 10)),
+            verification_minutes=max(1, _int_or_default(env, "MESSENGER_VERIFICATION_MINUTES", 10)),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     var_dir: Path
@@ -149,6 +191,7 @@ class Settings:
     # WEB_SESSION_KEYS_FILE: the bank website's public key(s) for logged-in-page JWTs (domain/session_tokens.py)
     web_session_keys_file: Optional[Path] = None
     web_session_audience: Optional[str] = None  # WEB_SESSION_AUDIENCE: the `aud` those JWTs must carry, if set
+    messengers: MessengerSettings = field(default_factory=MessengerSettings, repr=False)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -205,6 +248,7 @@ class Settings:
             log_format=_log_format(env),
             web_session_keys_file=_existing_file(env, "WEB_SESSION_KEYS_FILE"),
             web_session_audience=(env.get("WEB_SESSION_AUDIENCE") or "").strip() or None,
+            messengers=MessengerSettings.from_env(env),
         )
 
     def require_redis_url(self) -> str:

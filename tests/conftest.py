@@ -10,6 +10,8 @@ import pytest
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
+from tests.support.fake_platform import FakePlatform
+from tests.support.messengers import channel_environment
 from tests.support.servers import RedisServer, SmtpServer
 from tests.support.web_tokens import Website
 
@@ -35,8 +37,20 @@ def website() -> Website:
 
 
 @pytest.fixture(scope="session")
+def fake_platform() -> Iterator[FakePlatform]:
+    """The messenger platforms' APIs (Telegram, WhatsApp, Messenger) on loopback, recording every call."""
+    server = FakePlatform().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def stack_env(
-    redis_server: RedisServer, smtp_server: SmtpServer, website: Website, tmp_path_factory: pytest.TempPathFactory
+    redis_server: RedisServer,
+    smtp_server: SmtpServer,
+    website: Website,
+    fake_platform: FakePlatform,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
     return loopback_environment(
         os.environ,
@@ -46,6 +60,7 @@ def stack_env(
         ONCALL_EMAIL="oncall@example.test",
         ALERT_INTERVAL_SECONDS="2",
         WEB_SESSION_KEYS_FILE=str(website.write(tmp_path_factory.mktemp("website") / "web-session-keys.json")),
+        **channel_environment(fake_platform.url),
     )
 
 

@@ -1,5 +1,7 @@
 """What every channel does with a customer message before Rasa sees it, and when Rasa fails.
 
+- A messenger conversation id (``telegram-…``, ``whatsapp-…``, ``facebook-…``) is only ever spoken
+  in by its own channel: a web chat or REST sender using one gets no turn.
 - Bad input never reaches Rasa: lone surrogates and control characters are removed (text is
   NFC-normalised; right-to-left text and emoji pass unchanged); an empty message or one longer
   than ``INPUT_MAX_CHARS`` (default 5000) gets a sentence instead of a turn.
@@ -25,6 +27,7 @@ from rasa.core.lock_store import LockError
 from rasa.shared.core.events import Event
 from redis.exceptions import RedisError
 
+from recoverydesk.domain.messenger_identity import is_messenger_conversation
 from recoverydesk.services import channel_texts as messages
 from recoverydesk.services.channel_guard import ChannelGuard, OverLimit
 from recoverydesk.services.notices import support_phone
@@ -147,6 +150,11 @@ class InputGuard:
         return handle
 
     async def _handle(self, message: UserMessage, on_new_message: MessageHandler) -> str:
+        if is_messenger_conversation(message.sender_id or "") and not (message.sender_id or "").startswith(
+            f"{message.input_channel}-"
+        ):  # a web chat or REST sender never speaks in a Telegram, WhatsApp or Messenger conversation
+            log.warning("input.refused", extra={"channel": message.input_channel, "reason": "reserved_sender"})
+            return "refused_reserved_sender"
         cleaned = clean(message.text if isinstance(message.text, str) else "", self.max_chars)
         if cleaned.problem == "too_long":
             await _tell(message, "utter_message_too_long", limit=self.max_chars)

@@ -290,7 +290,38 @@ def ticket_header(ticket: Mapping[str, Any]) -> str:
         f'<span class="fact">via {_e(ticket.get("channel"))}</span>'
         f'<span class="fact" data-field="sla">SLA {sla_element(ticket)}</span>'
         "</div>"
-        f'<p class="owner" id="owner">{_e(owner_text(ticket.get("control") or {}))}</p></div>'
+        f'<p class="owner" id="owner">{_e(owner_text(ticket.get("control") or {}))}</p>'
+        f"{reply_window_note(ticket)}</div>"
+    )
+
+
+def reply_window_note(ticket: Mapping[str, Any]) -> str:
+    """For a messenger conversation: whether a reply can reach the customer, and why not."""
+    window = ticket.get("reply_window")
+    if not window:
+        return ""
+    channel = _e(window.get("channel"))
+    if not window.get("open") and window.get("agent_open"):
+        return (
+            '<p class="reply-window reply-window--closed" id="reply-window" role="alert">'
+            f"The bot can no longer reply on {channel} ({_e(window.get('reason'))}); your own replies "
+            "still go, marked as from a person, for 7 days after the customer's last message.</p>"
+        )
+    if not window.get("open"):
+        return (
+            '<p class="reply-window reply-window--closed" id="reply-window" role="alert">'
+            f"The {channel} reply window is closed: {_e(window.get('reason'))}</p>"
+        )
+    failure = window.get("last_failure")
+    if failure:
+        return (
+            '<p class="reply-window reply-window--failed" id="reply-window" role="alert">'
+            f"The last reply on {channel} did not reach the customer ({_e(failure.get('kind'))}, "
+            f"{_e(failure.get('at'))}).</p>"
+        )
+    return (
+        f'<p class="reply-window" id="reply-window">On {channel}; the customer last wrote at '
+        f"{_e(window.get('last_inbound'))}.</p>"
     )
 
 

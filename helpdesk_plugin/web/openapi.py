@@ -190,6 +190,21 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+# (new) Only the ticket view (GET, claim) carries it: null for web chat, else whether a reply can
+# reach the customer on their messenger now (Meta's 24-hour window) and the last failed send.
+SCHEMAS["Ticket"]["properties"]["reply_window"] = {
+    "type": ["object", "null"],
+    "properties": {
+        "channel": {"type": "string"},
+        "open": {"type": "boolean"},
+        "reason": NULLABLE_STRING,
+        "agent_open": {"type": "boolean"},
+        "agent_reason": NULLABLE_STRING,
+        "last_inbound": NULLABLE_STRING,
+        "last_failure": {"type": ["object", "null"]},
+    },
+}
+
 BODIES: dict[str, Any] = {
     "Login": _object(
         {

@@ -197,3 +197,23 @@ def alert_kinds(incident_id: str) -> str:
 
 METRICS = "rd:metrics"
 """The hash of Prometheus counters shared by every process."""
+
+
+MESSENGER_PREFIX = "rd:messenger:"
+"""Messenger channels: a conversation's platform address and reply window, and platform message ids seen."""
+
+
+def messenger_conversation(conversation_id: str) -> str:
+    """A messenger conversation's hash: ``channel``, ``address`` (sealed platform chat id),
+    ``last_inbound`` (epoch seconds of the customer's last message), ``last_failure`` (kind and time)."""
+    return f"{MESSENGER_PREFIX}conversation:{conversation_id}"
+
+
+def messenger_seen(channel: str, message_digest: str) -> str:
+    """Set while a platform message id (its keyed digest) may still be retried by the platform."""
+    return f"{MESSENGER_PREFIX}seen:{channel}:{message_digest}"
+
+
+def messenger_notice_given(conversation_id: str, notice: str) -> str:
+    """Set once a once-per-conversation notice (``notice``) was sent."""
+    return f"{MESSENGER_PREFIX}notice:{conversation_id}:{notice}"

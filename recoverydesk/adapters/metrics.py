@@ -38,6 +38,11 @@ DESCRIPTIONS = {
     "recoverydesk_errors_total": ("counter", "Failures met while serving, by component and kind."),
     "recoverydesk_http_requests_total": ("counter", "Helpdesk HTTP requests, by status class."),
     "recoverydesk_http_request_seconds": ("histogram", "Helpdesk HTTP request latency."),
+    "recoverydesk_channel_send_failures_total": (
+        "counter",
+        "Messenger platform calls that failed or were not attempted (reply window closed), by channel and kind.",
+    ),
+    "recoverydesk_channel_replays_total": ("counter", "Messenger platform messages seen before and not handled again."),
 }
 
 

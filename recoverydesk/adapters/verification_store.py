@@ -11,6 +11,7 @@ from typing import Optional
 from redis.asyncio import Redis
 
 from recoverydesk.adapters import keys
+from recoverydesk.domain.messenger_identity import is_messenger_conversation
 
 LEVELS = ("none", "basic", "strong")
 VERIFIED_TTL_SECONDS = 30 * 60
@@ -37,8 +38,16 @@ class Verification:
 
 
 class VerificationStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, messenger_ttl_seconds: Optional[int] = None) -> None:
         self._redis = redis
+        # A messenger chat id never changes (a lost or shared phone keeps it): a grant on one lasts
+        # MESSENGER_VERIFICATION_MINUTES, never the web chat's 30 minutes.
+        self._messenger_ttl = messenger_ttl_seconds
+
+    def _ttl(self, conversation_id: str) -> int:
+        if self._messenger_ttl and is_messenger_conversation(conversation_id):
+            return min(self._messenger_ttl, VERIFIED_TTL_SECONDS)
+        return VERIFIED_TTL_SECONDS
 
     async def get(self, conversation_id: str) -> Verification:
         raw = await self._redis.get(keys.verification(conversation_id))
@@ -49,7 +58,8 @@ class VerificationStore:
         methods = current.methods if current.account_ref == account_ref else []
         granted = Verification(account_ref, level, sorted(set(methods + [method])))
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(keys.verification(conversation_id), json.dumps(asdict(granted)), ex=VERIFIED_TTL_SECONDS)
+        ttl = self._ttl(conversation_id)
+        pipe.set(keys.verification(conversation_id), json.dumps(asdict(granted)), ex=ttl)
         pipe.sadd(_by_account(account_ref), conversation_id)
         pipe.expire(_by_account(account_ref), VERIFIED_TTL_SECONDS)
         await pipe.execute()

@@ -271,6 +271,16 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_channels_register(settings: Settings, args: argparse.Namespace) -> int:
+    from recoverydesk.ops.channel_registration import RegistrationFailed, register
+
+    try:
+        register(settings, args.channel, _say)
+    except RegistrationFailed as exc:
+        raise CommandFailed(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recoverydesk", description="Recovery Desk administration")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -322,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     daily.add_argument("--date", help="the UTC day, YYYY-MM-DD (default: today)")
     daily.add_argument("--format", choices=["json", "csv", "html"], default="json")
     daily.set_defaults(run=cmd_report_daily)
+
+    channels = commands.add_parser("channels", help="messenger channels").add_subparsers(
+        dest="channels_command", required=True
+    )
+    register = channels.add_parser("register", help="tell a messenger platform our webhook URL")
+    register.add_argument("channel", choices=["telegram", "whatsapp", "facebook"])
+    register.set_defaults(run=cmd_channels_register)
     return parser
 
 

@@ -27,6 +27,8 @@ from recoverydesk.adapters.incident_store import IncidentStore
 from recoverydesk.adapters.live_feed import LiveFeed
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
+from recoverydesk.adapters.messenger_api import PlatformApi
+from recoverydesk.adapters.messenger_store import MessengerStore
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
@@ -52,6 +54,7 @@ from recoverydesk.services.daily_report import DailyReports
 from recoverydesk.services.escalation import EscalationService, TicketsThroughOutbox
 from recoverydesk.services.handoff import Handoff
 from recoverydesk.services.incidents import IncidentDesk
+from recoverydesk.services.messengers import MessengerDesk
 from recoverydesk.services.notices import support_phone
 from recoverydesk.services.operations import Operations
 from recoverydesk.services.password_reset import PasswordReset
@@ -105,7 +108,7 @@ class Services:
         box = SecretBox(settings.secret_key)
         helpdesk = HelpdeskClient(settings.helpdesk_url, settings.secret_key)
         directory = AccountDirectory(redis, box)
-        verifications = VerificationStore(redis)
+        verifications = VerificationStore(redis, settings.messengers.verification_minutes * 60)
         failures = FailureCounter(redis)
         inbox = CodeInbox(redis, box)
         links = SecureLinks(redis, settings.public_base_url)
@@ -203,6 +206,7 @@ class Channels:
     totp_enrollment: TotpEnrollment
     csrf_key: bytes  # signs the secure pages' form tokens
     webchat_deliveries: WebchatDeliveries  # message ids the web chat already took (no second turn)
+    messengers: MessengerDesk  # Telegram, WhatsApp, Messenger
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Channels":
@@ -210,10 +214,11 @@ class Channels:
         box = SecretBox(settings.secret_key)
         links = SecureLinks(redis, settings.public_base_url)
         directory = AccountDirectory(redis, box)
-        verification = VerificationStore(redis)
+        verification = VerificationStore(redis, settings.messengers.verification_minutes * 60)
+        metrics = Metrics(redis)
         return cls(
             settings=settings,
-            guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), Metrics(redis), settings.input_max_chars),
+            guard=ChannelGuard(TrafficLimits.from_settings(redis, settings), metrics, settings.input_max_chars),
             codes=TypedCodes(CodeInbox(redis, box)),
             web_sessions=WebSessions(web_session_keys(settings), verification, settings.web_session_audience),
             readiness=Readiness(redis),
@@ -232,6 +237,7 @@ class Channels:
             ),
             csrf_key=derive_key(settings.secret_key, "secure-page-csrf"),
             webchat_deliveries=WebchatDeliveries(redis),
+            messengers=messenger_desk(settings, redis, metrics),
         )
 
 
@@ -243,6 +249,16 @@ def web_session_keys(settings: Settings) -> KeySet:
         return KeySet.parse(settings.web_session_keys_file.read_text())
     except (OSError, UnicodeDecodeError, InvalidKeySet) as exc:
         raise settings_module.ConfigurationError(f"WEB_SESSION_KEYS_FILE: {exc}") from exc
+
+
+def messenger_desk(settings: Settings, redis: Redis, metrics: Metrics) -> MessengerDesk:
+    """The messenger channels' core: their Redis state, their platform client (no network until a send)."""
+    return MessengerDesk(
+        store=MessengerStore(redis, SecretBox(settings.secret_key)),
+        api=PlatformApi(settings.messengers.send_timeout_seconds),
+        metrics=metrics,
+        id_key=derive_key(settings.secret_key, "messenger-ids"),
+    )
 
 
 _channels = OnFirstUse(Channels.from_settings)
@@ -290,13 +306,14 @@ class HelpdeskServices:
         conversations = RasaConversations(settings.rasa_url, settings.rasa_token)
         mailer = mailer_for(settings)
         mail = MailOutbox(client, box, mailer)
+        windows = messenger_desk(settings, client, metrics)
         return cls(
             settings=settings,
             redis=client,
             metrics=metrics,
             agents=AgentAccess(AgentDirectory(client, box), audit),
-            tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets")),
-            handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics),
+            tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets"), windows),
+            handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics, windows),
             incidents=IncidentDesk(IncidentStore(client), tickets, ContactLog(client), audit, conversations),
             reports=DailyReports(tickets, audit, ContactLog(client), AlertLedger(client)),
             alerts=AlertMonitor(client, mailer, settings.oncall_email, settings.helpdesk_url),

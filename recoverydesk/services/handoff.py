@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Optional
 
 from recoverydesk.adapters import responses as messages
 from recoverydesk.adapters.account_store import AccountStore
@@ -29,6 +30,7 @@ from recoverydesk.domain.tickets import (
     require_holder,
     resolve,
 )
+from recoverydesk.services.messengers import MessengerDesk
 
 log = logging.getLogger("recoverydesk.helpdesk")
 
@@ -46,6 +48,7 @@ class Handoff:
     accounts: AccountStore
     mail: MailOutbox
     metrics: Metrics
+    windows: Optional[MessengerDesk] = None  # messenger reply windows: a closed one refuses the message
 
     async def claim(self, agent: AgentSession, ticket_id: str) -> Ticket:
         """One owner at a time; the bot is paused, or the claim is undone and the agent told to retry."""
@@ -63,6 +66,10 @@ class Handoff:
         """Says ``text`` in the customer's chat as the agent who holds the ticket."""
         ticket = await self._load(ticket_id)
         require_holder(ticket, agent.username)
+        window = await self.windows.reply_window(ticket.conversation_id) if self.windows else None
+        if window is not None and not window["agent_open"]:
+            await self.audit.record("ticket.message_not_sent", agent.username, ticket.id)
+            raise ConversationUnreachable(f"The message was not sent: {window['agent_reason']}")
         try:
             await self.conversations.say_as_agent(ticket.conversation_id, agent.username, text)
         except ConversationUnavailable:

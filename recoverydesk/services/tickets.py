@@ -28,6 +28,7 @@ from recoverydesk.domain.tickets import (
     new_ticket,
     utc_now,
 )
+from recoverydesk.services.messengers import MessengerDesk
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,200}$")
 KEEPALIVE_MS = 15_000
@@ -51,6 +52,7 @@ class TicketDesk:
     feed: LiveFeed
     metrics: Metrics
     signing_key: bytes
+    windows: Optional[MessengerDesk] = None  # messenger reply windows, for the ticket view
 
     async def intake(self, headers: Mapping[str, str], body: bytes, payload_of: Callable[[], dict[str, Any]]) -> Intake:
         """Files the ticket the action server signed, once per Idempotency-Key.
@@ -132,6 +134,7 @@ class TicketDesk:
         view["transcript"] += [
             {"role": ln["role"], "text": ln["text"], "at": ln["at"]} for ln in await self.live_lines(ticket)
         ]
+        view["reply_window"] = await self.windows.reply_window(ticket.conversation_id) if self.windows else None
         return view
 
     async def live_lines(self, ticket: Ticket) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import aiohttp
 import pyotp
 from redis.asyncio import Redis
 
+from tests.support.messengers import MessengerCustomer
 from tests.support.servers import (
     AgentApi,
     ChatCustomer,
@@ -59,7 +60,7 @@ def appears(canary: str, blob: bytes) -> bool:
     return canary.encode() in blob
 
 
-async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_url):
+async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_url, fake_platform):
     chat_password = f"Canary-Chat-{secrets.token_hex(6)}"
     page_password = f"canary-page-{secrets.token_hex(8)}-orbit"
     rest_code = f"{secrets.randbelow(900000) + 100000}"
@@ -105,8 +106,19 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
     finally:
         await customer.close()
 
+    # Every messenger channel's webhook is an input path too; a WhatsApp phone number is never stored in clear.
+    messenger_canaries, messenger_trackers = [], []
+    for channel in ("telegram", "whatsapp", "facebook"):
+        someone = MessengerCustomer(chat_url, fake_platform, settings.secret_key, channel)
+        typed_password, typed_code = f"Canary-{channel}-{secrets.token_hex(6)}", f"{secrets.randbelow(900000) + 100000}"
+        someone.say(f"my password is {typed_password} and someone changed it")
+        someone.say(f"my code is {typed_code}")
+        messenger_canaries += [typed_password, typed_code, *([someone.user_id] if channel == "whatsapp" else [])]
+        messenger_trackers.append(json.dumps(await tracker(settings, someone.conversation_id)))
+
     link_tokens = [link.rsplit("/", 1)[1] for link in (totp_link, recovery_link)]
     canaries = [chat_password, page_password, code, rest_code, token, seed, totp_code, *recovery_codes, *link_tokens]
+    canaries += messenger_canaries
 
     agent = await add_agent(settings.redis_url, settings.secret_key, "supervisor")
     api = AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
@@ -119,6 +131,7 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
     finally:
         await api.close()
     responses.append(json.dumps(await tracker(settings, customer.session_id)))
+    responses += messenger_trackers
 
     await wait_for_mail(smtp_server, account.email, "password was changed")
     stored = await redis_dump(settings.redis_url)
