@@ -91,6 +91,20 @@ def _log_format(env: Mapping[str, str]) -> str:
     return value
 
 
+def _database_url(env: Mapping[str, str], name: str, var_dir: Path) -> str:
+    """The SQLAlchemy URL of the system of record: PostgreSQL through asyncpg, or the embedded SQLite
+    file under var/ when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return f"sqlite+aiosqlite:///{var_dir / 'recoverydesk.sqlite3'}"
+    scheme, sep, rest = raw.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+asyncpg") and sep:
+        return f"postgresql+asyncpg://{rest}"
+    if scheme in ("sqlite", "sqlite+aiosqlite") and sep:
+        return f"sqlite+aiosqlite://{rest}"
+    raise ConfigurationError(f"{name} must start with postgresql:// or sqlite://, not {scheme or 'nothing'}.")
+
+
 def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
     """The root secret: from the environment, else generated once into var/secret.key."""
     configured = env.get("RECOVERYDESK_SECRET_KEY")
@@ -136,6 +150,12 @@ class Settings:
     # RL_<KIND>_PER_SESSION / RL_<KIND>_GLOBAL overrides, parsed by the traffic limits
     traffic_limits: Mapping[str, str] = field(default_factory=dict)
     log_format: str = "json"  # LOG_FORMAT: json (one object per line) or console (key=value, for a terminal)
+    # The system of record (SQLAlchemy URLs): the application's, and the one migrations and purges use
+    database_url: str = field(default="", repr=False)
+    database_migration_url: str = field(default="", repr=False)
+    database_pool_size: int = 10
+    database_timeout_seconds: int = 10
+    audit_retention_days: int = 400
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -190,6 +210,13 @@ class Settings:
             actions_host=env.get("ACTIONS_HOST") or "127.0.0.1",
             traffic_limits={name: value for name, value in env.items() if name.startswith("RL_") and value},
             log_format=_log_format(env),
+            database_url=_database_url(env, "DATABASE_URL", var_dir),
+            database_migration_url=_database_url(
+                env, "DATABASE_MIGRATION_URL" if env.get("DATABASE_MIGRATION_URL") else "DATABASE_URL", var_dir
+            ),
+            database_pool_size=max(1, _int(env, "DATABASE_POOL_SIZE", 10)),
+            database_timeout_seconds=max(1, _int(env, "DATABASE_TIMEOUT_SECONDS", 10)),
+            audit_retention_days=max(1, _int(env, "AUDIT_RETENTION_DAYS", 400)),
         )
 
     def require_redis_url(self) -> str:

@@ -1,4 +1,5 @@
-"""`recoverydesk`: start the stack, train, and administer accounts, agents and reports."""
+"""`recoverydesk`: start the stack, train, migrate the database, and administer accounts, agents,
+reports and the audit trail."""
 
 from __future__ import annotations
 
@@ -243,6 +244,7 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
     from recoverydesk.domain.reports import to_csv
+    from recoverydesk.services.bootstrap import audit_log_for, database_for
     from recoverydesk.services.daily_report import load_daily_report
     from recoverydesk.services.report_page import standalone_page
 
@@ -254,10 +256,12 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(url: str) -> dict:
         client = Redis.from_url(url)
+        database = database_for(settings)
         try:
-            return await load_daily_report(client, day, now)
+            return await load_daily_report(client, audit_log_for(settings, database), day, now)
         finally:
             await client.close()
+            await database.dispose()
 
     from redis.exceptions import RedisError
 
@@ -268,6 +272,87 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
             raise CommandFailed(f"Redis could not be read ({type(exc).__name__}); check REDIS_URL.") from None
     rendered = {"json": lambda r: json.dumps(r, indent=2), "csv": to_csv, "html": standalone_page}[args.format](report)
     sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from recoverydesk.adapters.migrator import MigrationFailed, upgrade
+
+    try:
+        revision = asyncio.run(upgrade(settings.database_migration_url, settings.database_timeout_seconds))
+    except MigrationFailed as exc:
+        raise CommandFailed(str(exc)) from None
+    _say(f"The database is at revision {revision}.")
+    return 0
+
+
+def _with_audit(settings: Settings, work: Callable[[Any], Awaitable[Any]], owner: bool = False) -> Any:
+    """Runs ``work(audit_log)`` on the system of record (as its owner for a purge); database errors
+    become one sentence."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recoverydesk.services.bootstrap import audit_log_for, database_for
+
+    async def run() -> Any:
+        database = database_for(settings, settings.database_migration_url if owner else None)
+        try:
+            return await work(audit_log_for(settings, database) if not owner else database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
+        raise CommandFailed(
+            f"The audit trail could not be read ({type(exc).__name__}); check DATABASE_URL and run "
+            "`recoverydesk db upgrade`."
+        ) from None
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    verdict = _with_audit(settings, lambda audit: audit.verify())
+    if verdict.broken is not None:
+        print(f"recoverydesk: {verdict.broken.sentence()}", file=sys.stderr)
+        return 1
+    _say(f"The audit chain holds: {verdict.checked} entries verified.")
+    return 0
+
+
+def _day(value: str, option: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise CommandFailed(f"{option} must be a day in the form YYYY-MM-DD, not {value!r}.") from None
+
+
+def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    since = _day(args.since, "--since") if args.since else None
+
+    async def write(audit: Any) -> int:
+        count = 0
+        async for entry in audit.export(since):
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    _with_audit(settings, write)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_audit_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from recoverydesk.adapters.audit_log import purge
+
+    days = args.days if args.days is not None else settings.audit_retention_days
+    if days < 1:
+        raise CommandFailed(f"--days must be at least 1, not {days}.")
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
+    removed = _with_audit(settings, lambda owner: purge(owner, cutoff), owner=True)
+    _say(f"Removed {removed} audit entries written before {cutoff}; every chain still verifies from its anchor.")
     return 0
 
 
@@ -322,6 +407,24 @@ def build_parser() -> argparse.ArgumentParser:
     daily.add_argument("--date", help="the UTC day, YYYY-MM-DD (default: today)")
     daily.add_argument("--format", choices=["json", "csv", "html"], default="json")
     daily.set_defaults(run=cmd_report_daily)
+
+    db = commands.add_parser("db", help="the system of record (DATABASE_URL)").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply the schema migrations (recoverydesk up does it too)").set_defaults(
+        run=cmd_db_upgrade
+    )
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check every hash chain; names the first broken link").set_defaults(
+        run=cmd_audit_verify
+    )
+    export = audit.add_parser("export", help="print entries as JSON lines, for a central log store")
+    export.add_argument("--since", help="the first UTC day to include, YYYY-MM-DD (default: everything)")
+    export.set_defaults(run=cmd_audit_export)
+    purge = audit.add_parser("purge", help="remove entries older than the retention (as the database owner)")
+    purge.add_argument("--days", type=int, help="keep this many days (default: AUDIT_RETENTION_DAYS, 400)")
+    purge.set_defaults(run=cmd_audit_purge)
     return parser
 
 

@@ -68,6 +68,8 @@ class TicketDesk:
         except TicketNumberTaken:
             raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None
         if created:
+            # The ticket is in Redis and its creation in SQL: two writes until tickets move to SQL (#17).
+            await self.audit.record("ticket.created", "bot", ticket_id, priority=ticket.priority)
             self.metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
         return Intake(created, ticket_id, stored)
 
