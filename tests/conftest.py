@@ -1,15 +1,21 @@
-"""Fixtures: our own Redis and SMTP servers, and the whole stack on free ports."""
+"""Fixtures: our own Redis and SMTP servers, databases (SQLite, and PostgreSQL when it answers), and
+the whole stack on free ports."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Iterator
+from pathlib import Path
+from typing import AsyncIterator, Iterator
 
 import pytest
 
+from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.database import create_engine
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
+from tests.support.databases import AUDIT_KEY, PostgresDatabase, postgres_or_skip, sqlalchemy_url, sqlite_database
 from tests.support.servers import RedisServer, SmtpServer
 
 
@@ -25,6 +31,46 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file of this test session (a DATABASE_URL)."""
+    return sqlite_database(tmp_path_factory.mktemp("sql"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    """A migrated PostgreSQL database of this test session, dropped at its end."""
+    postgres_or_skip()
+    database = PostgresDatabase().create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The session's database on each backend, as its owner (a DATABASE_URL)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_database").url
+
+
+@pytest.fixture
+async def audit_log(sqlite_url: str) -> AsyncIterator[AuditLog]:
+    """The audit trail on the session's SQLite file."""
+    engine = create_engine(sqlalchemy_url(sqlite_url))
+    yield AuditLog(engine, AUDIT_KEY)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def fresh_audit_log(tmp_path: Path) -> AsyncIterator[AuditLog]:
+    """An audit trail on a SQLite file of this test's own (for tests whose Redis starts empty, so
+    that ticket numbers repeat from one test to the next)."""
+    engine = create_engine(sqlalchemy_url(await asyncio.to_thread(sqlite_database, tmp_path)))
+    yield AuditLog(engine, AUDIT_KEY)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,6 @@ from recoverydesk.adapters.schema import audit, audit_anchor
 from recoverydesk.domain.audit_chain import GENESIS, Anchor, AuditEntry, ChainVerifier, Verdict, seal, subject_for
 from recoverydesk.domain.tickets import iso, utc_now
 
-MAX_ENTRIES = 1_000_000
-"""Cap of the Redis change streams that still share this number (ticket_store); SQL rows are not capped."""
-
 APPEND_ATTEMPTS = 8  # another writer may take the next number first (SQLite), or the file be busy
 _IN_CHUNK = 500  # ticket ids per IN (...) query
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")

@@ -63,7 +63,7 @@ class TicketDesk:
         ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
         try:
             created, ticket_id, stored = await self.tickets.intake(
-                ticket, idempotency_key, time.time(), reserved_id=reserved, priority=ticket.priority
+                ticket, idempotency_key, time.time(), reserved_id=reserved
             )
         except TicketNumberTaken:
             raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None

@@ -77,13 +77,13 @@ async def _ticket(redis: Redis, account_ref: str | None = None) -> str:
     return ticket_id
 
 
-def _handoff(redis: Redis, rasa: FakeConversations, mail: FakeMail) -> Handoff:
-    return Handoff(TicketStore(redis), AuditLog(redis), rasa, AccountStore(redis), mail, Metrics(redis))
+def _handoff(redis: Redis, audit: AuditLog, rasa: FakeConversations, mail: FakeMail) -> Handoff:
+    return Handoff(TicketStore(redis), audit, rasa, AccountStore(redis), mail, Metrics(redis))
 
 
-async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redis):
+async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     claimed = await handoff.claim(_agent("ana"), ticket_id)
     with pytest.raises(Conflict):
         await handoff.claim(_agent("ben"), ticket_id)
@@ -94,18 +94,18 @@ async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redi
     assert rasa.calls == [("pause", stored.conversation_id)]
 
 
-async def test_a_claim_the_bot_never_heard_of_is_undone(redis):
+async def test_a_claim_the_bot_never_heard_of_is_undone(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     rasa.down = True
     with pytest.raises(ConversationUnreachable):
         await handoff.claim(_agent("ana"), ticket_id)
     assert (await TicketStore(redis).get(ticket_id)).control == {"owner": "pending_agent", "agent": None}
 
 
-async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summary(redis):
+async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summary(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     await handoff.claim(_agent("ana"), ticket_id)
     ticket = await handoff.hand_back(_agent("ana"), ticket_id, "Signed out everywhere")
     assert ticket.control == {"owner": "bot", "agent": None} and ticket.status == "pending"
@@ -115,16 +115,16 @@ async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summ
         "EXTERNAL_agent_handback",
         {"agent_summary": "Signed out everywhere"},
     )
-    actions = [e["action"] for e in await AuditLog(redis).for_ticket(ticket_id)]
+    actions = [e["action"] for e in await audit_log.for_ticket(ticket_id)]
     assert actions[-1] == "ticket.handed_back" and mail.queued == []
 
 
-async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_chat_is_down(redis):
+async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_chat_is_down(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
     ref = "acct-" + secrets.token_hex(4)
     email = f"{ref}@example.com"
     await AccountStore(redis).add(Account(ref=ref, email=email, name="Ana"), "hash")
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis, account_ref=ref)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis, account_ref=ref)
     rasa.down = True  # the ticket change and the mail stand even when the chat cannot be told
     ticket = await handoff.resolve(_agent("ana"), ticket_id, "Password reset, sessions revoked")
     assert ticket.status == "resolved"
@@ -134,12 +134,12 @@ async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_c
 
 
 @pytest.fixture
-async def agents(redis):
+async def agents(redis, audit_log):
     directory = AgentDirectory(redis, SecretBox(SECRET))
     username = "agent-" + secrets.token_hex(4)
     password = "Cafe\u0301 long passphrase 42"  # decomposed: NFC turns e + accent into one character
     seed = await directory.add(username, password, "agent")
-    return AgentAccess(directory, AuditLog(redis)), directory, username, password, pyotp.TOTP(seed)
+    return AgentAccess(directory, audit_log), directory, username, password, pyotp.TOTP(seed)
 
 
 async def test_sign_in_accepts_the_password_in_another_unicode_form_and_a_code_only_once(agents):

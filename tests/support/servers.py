@@ -23,8 +23,8 @@ import socketio
 from aiosmtpd.controller import Controller
 
 from recoverydesk.domain.signing import derive_key, sign
-from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, redis_ok
-from recoverydesk.settings import ROOT
+from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, migrate, redis_ok
+from recoverydesk.settings import ROOT, Settings
 
 
 def terminate(process: Optional[subprocess.Popen]) -> None:
@@ -97,7 +97,8 @@ class SmtpServer:
 
 @dataclass
 class HelpdeskPlugin:
-    """`python -m helpdesk_plugin` of its own on a free loopback port, against the given Redis."""
+    """`python -m helpdesk_plugin` of its own on a free loopback port, against the given Redis and the
+    SQLite file under its var_dir (or DATABASE_URL in ``extra_env``), migrated before it starts."""
 
     redis_url: str
     secret: str
@@ -120,6 +121,7 @@ class HelpdeskPlugin:
             "RECOVERYDESK_VAR_DIR": str(self.var_dir),
             **self.extra_env,
         }
+        migrate(Settings.from_env(env, ROOT), say=lambda _line: None)  # as `recoverydesk up` does first
         self.process = subprocess.Popen(
             [sys.executable, "-m", "helpdesk_plugin"],
             cwd=ROOT,
