@@ -252,3 +252,32 @@ async def test_export_since_a_day_and_a_purge_by_date_keep_every_chain_verifiabl
     await owner_execute(fresh_database.owner_url, "DELETE FROM audit WHERE subject = 'desk' AND seq = 3")
     broken = await asyncio.to_thread(cli, env, "audit", "verify")
     assert broken.returncode == 1 and "desk breaks at entry 4" in broken.stderr
+
+
+# --- Redis is not the system of record any more
+
+
+async def test_flushing_redis_loses_no_audit_entry(fresh_database, redis_server):
+    flushed = f"redis://127.0.0.1:{redis_server.port}/11"  # a Redis database of this test's own
+    ticket_id = await _work_a_ticket(fresh_database, flushed)
+    client = Redis.from_url(flushed)
+    try:
+        await client.flushdb()
+        assert await client.dbsize() == 0
+    finally:
+        await client.close()
+    settings = fresh_database.settings()
+    engine = create_engine(settings.database_url)
+    try:
+        trail = await audit_log_for(settings, engine).for_ticket(ticket_id)
+    finally:
+        await engine.dispose()
+    assert [e["action"] for e in trail] == [
+        "ticket.created",
+        "ticket.read",
+        "ticket.tags_changed",
+        "ticket.note_added",
+        "audit.read",
+    ]
+    verified = await asyncio.to_thread(cli, fresh_database.env, "audit", "verify")
+    assert verified.returncode == 0 and "6 entries verified" in verified.stdout, verified.stderr
