@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.database import create_engine
@@ -57,11 +58,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def audit_log(sqlite_url: str) -> AsyncIterator[AuditLog]:
-    """The audit trail on the session's SQLite file."""
+async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the session's SQLite file, for this test's event loop."""
     engine = create_engine(sqlalchemy_url(sqlite_url))
-    yield AuditLog(engine, AUDIT_KEY)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def audit_log(sqlite_engine: AsyncEngine) -> AuditLog:
+    """The audit trail on the session's SQLite file."""
+    return AuditLog(sqlite_engine, AUDIT_KEY)
 
 
 @pytest.fixture

@@ -126,7 +126,8 @@ def helpdesk(*parts: str) -> str:
 
 
 def agent(username: str) -> str:
-    """A helpdesk agent's record (hash: role, password hash, sealed TOTP seed, last TOTP step)."""
+    """Where an agent's record was kept before agents moved to SQL (hash: role, password hash, sealed
+    TOTP seed, last TOTP step); agent_store copies one it finds here into SQL on first lookup."""
     return helpdesk("agent", username)
 
 

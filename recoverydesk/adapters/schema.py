@@ -49,3 +49,16 @@ audit_anchor = Table(
     Column("link", String(64), nullable=False),
     Column("purged_at", String(32), nullable=False),
 )
+
+# Helpdesk agents (AGT-1): who may sign in, as what. Sessions, failure counts and lockouts are short-lived
+# and stay in Redis; the record survives a Redis loss. ``totp_seed`` is sealed with the root secret.
+agents = Table(
+    "agents",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("totp_seed", Text, nullable=False),
+    Column("last_totp_step", BigInteger, nullable=False),  # replay safety: only a newer step is taken
+    Column("created_at", String(32), nullable=False),
+)

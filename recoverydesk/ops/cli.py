@@ -74,19 +74,15 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     """A supervisor to try the console with; its login is kept in var/ for development only."""
-    from redis import Redis as SyncRedis
-
-    from recoverydesk.adapters import keys
-
     path = settings.var_dir / "demo-agent.json"
     demo = json.loads(path.read_text()) if path.exists() else None
-    if demo and SyncRedis.from_url(redis_url).exists(keys.agent(demo["username"])):
+    if demo and asyncio.run(_with_agents(settings, redis_url, lambda d: d.exists(demo["username"]))):
         return demo
     password = secrets.token_urlsafe(15)
     username = "demo-supervisor"
-    if SyncRedis.from_url(redis_url).exists(keys.agent(username)):
+    if asyncio.run(_with_agents(settings, redis_url, lambda d: d.exists(username))):
         username = f"demo-{secrets.token_hex(3)}"
-    seed = asyncio.run(_add_agent(settings, redis_url, username, password, "supervisor"))
+    seed = asyncio.run(_with_agents(settings, redis_url, lambda d: d.add(username, password, "supervisor")))
     demo = {"username": username, "password": password, "totp_secret": seed}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -94,17 +90,21 @@ def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     return demo
 
 
-async def _add_agent(settings: Settings, redis_url: str, username: str, password: str, role: str) -> str:
+async def _with_agents(settings: Settings, redis_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Runs ``work(agent_directory)``: agents in the database, their sign-in state in Redis."""
     from redis.asyncio import Redis
 
     from recoverydesk.adapters.agent_store import AgentDirectory
     from recoverydesk.domain.crypto import SecretBox
+    from recoverydesk.services.bootstrap import database_for
 
     client = Redis.from_url(redis_url)
+    database = database_for(settings)
     try:
-        return await AgentDirectory(client, SecretBox(settings.secret_key)).add(username, password, role)
+        return await work(AgentDirectory(client, SecretBox(settings.secret_key), database))
     finally:
         await client.close()
+        await database.dispose()
 
 
 def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
@@ -226,13 +226,22 @@ def cmd_accounts_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     with admin_redis(settings) as url:
         from recoverydesk.adapters.agent_store import AgentError
 
         try:
-            seed = asyncio.run(_add_agent(settings, url, args.username, args.password, args.role))
+            seed = asyncio.run(
+                _with_agents(settings, url, lambda d: d.add(args.username, args.password, args.role))
+            )
         except AgentError as exc:
             raise CommandFailed(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise CommandFailed(
+                f"The agent could not be stored ({type(exc).__name__}); check DATABASE_URL and run "
+                "`recoverydesk db upgrade`."
+            ) from None
     _say(f"Agent {args.username} ({args.role}) created.")
     _say(f"TOTP secret (shown once; add it to the agent's authenticator app): {seed}")
     return 0

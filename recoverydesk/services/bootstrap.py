@@ -298,7 +298,7 @@ class HelpdeskServices:
             redis=client,
             database=engine,
             metrics=metrics,
-            agents=AgentAccess(AgentDirectory(client, box), audit),
+            agents=AgentAccess(AgentDirectory(client, box, engine), audit),
             tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets")),
             handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics),
             incidents=IncidentDesk(IncidentStore(client), tickets, ContactLog(client), audit, conversations),

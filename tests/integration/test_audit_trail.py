@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
+import pyotp
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from recoverydesk.adapters.database import create_engine
+from recoverydesk.adapters.migrator import head
 from recoverydesk.adapters.schema import metadata
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.signing import derive_key, sign
@@ -84,7 +86,7 @@ def test_db_upgrade_brings_an_empty_database_to_the_schema_module_and_is_idempot
     env = _env(empty_database, tmp_path)
     first, second = cli(env, "db", "upgrade"), cli(env, "db", "upgrade")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert "0001_audit" in first.stdout and first.stdout == second.stdout
+    assert f"revision {head()}." in first.stdout and first.stdout == second.stdout
 
     async def differences() -> list:
         engine = create_engine(sqlalchemy_url(empty_database))
@@ -281,3 +283,28 @@ async def test_flushing_redis_loses_no_audit_entry(fresh_database, redis_server)
     ]
     verified = await asyncio.to_thread(cli, fresh_database.env, "audit", "verify")
     assert verified.returncode == 0 and "6 entries verified" in verified.stdout, verified.stderr
+
+
+@pytest.mark.parametrize("fresh_database", ["postgresql"], indirect=True)  # SQLite has no roles
+async def test_the_application_role_adds_agents_and_signs_them_in_but_cannot_change_a_role(
+    fresh_database, redis_server
+):
+    settings = fresh_database.settings()
+    services = HelpdeskServices.build(settings, Redis.from_url(redis_server.url))
+    try:
+        directory = services.agents.directory
+        username = "agent-" + secrets.token_hex(4)
+        seed = await directory.add(username, "a long enough passphrase 42", "agent")
+        token, session = await services.agents.sign_in(username, "a long enough passphrase 42", pyotp.TOTP(seed).now())
+        assert session.role == "agent" and token
+    finally:
+        await services.stop()
+    connection = await asyncpg.connect(fresh_database.app_url)
+    try:
+        for statement in (f"UPDATE agents SET role = 'supervisor' WHERE username = '{username}'", "DELETE FROM agents"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute(statement)
+        assert await connection.fetchval("SELECT role FROM agents WHERE username = $1", username) == "agent"
+        assert await connection.fetchval("SELECT last_totp_step FROM agents WHERE username = $1", username) > 0
+    finally:
+        await connection.close()

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from recoverydesk.adapters.account_store import AccountStore
-from recoverydesk.adapters.agent_store import AgentDirectory
+from recoverydesk.adapters.agent_store import AgentDirectory, AgentError
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.rasa_client import ConversationUnavailable
@@ -22,6 +22,7 @@ from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.errors import Conflict, ConversationUnreachable, SignInFailed
+from recoverydesk.domain.passwords import hash_password
 from recoverydesk.domain.tickets import new_ticket, utc_now
 from recoverydesk.services.agents import AgentAccess
 from recoverydesk.services.handoff import Handoff
@@ -134,8 +135,8 @@ async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_c
 
 
 @pytest.fixture
-async def agents(redis, audit_log):
-    directory = AgentDirectory(redis, SecretBox(SECRET))
+async def agents(redis, audit_log, sqlite_engine):
+    directory = AgentDirectory(redis, SecretBox(SECRET), sqlite_engine)
     username = "agent-" + secrets.token_hex(4)
     password = "Cafe\u0301 long passphrase 42"  # decomposed: NFC turns e + accent into one character
     seed = await directory.add(username, password, "agent")
@@ -176,3 +177,39 @@ async def test_five_failures_lock_the_agent_out_even_with_the_right_password_and
             await access.sign_in(username, "not the password at all", totp.now())
     with pytest.raises(SignInFailed):
         await access.sign_in(username, password, totp.now())
+
+
+async def test_an_agent_still_signs_in_after_redis_loses_everything(redis_server, audit_log, sqlite_engine):
+    flushed = Redis.from_url(f"redis://127.0.0.1:{redis_server.port}/12")  # a Redis database of this test's own
+    try:
+        directory = AgentDirectory(flushed, SecretBox(SECRET), sqlite_engine)
+        username, password = "agent-" + secrets.token_hex(4), "a long enough passphrase 42"
+        totp = pyotp.TOTP(await directory.add(username, password, "security"))
+        await flushed.flushdb()
+        access = AgentAccess(directory, audit_log)
+        token, session = await access.sign_in(username, password, totp.now())
+        assert session.role == "security" and (await access.session(token)).username == username
+        with pytest.raises(AgentError):
+            await directory.add(username, password, "agent")  # the name is still taken
+    finally:
+        await flushed.flushdb()
+        await flushed.close()
+
+
+async def test_an_agent_kept_only_in_redis_is_copied_into_sql_when_first_looked_up(redis, sqlite_engine):
+    username, password = "legacy-" + secrets.token_hex(4), "a long enough passphrase 42"
+    seed = pyotp.random_base32()
+    await redis.hset(
+        f"rd:helpdesk:agent:{username}",
+        mapping={
+            "role": "supervisor",
+            "password_hash": hash_password(password),
+            "totp_seed": SecretBox(SECRET).seal(seed, f"agent:{username}"),
+            "last_totp_step": "-1",
+        },
+    )
+    directory = AgentDirectory(redis, SecretBox(SECRET), sqlite_engine)
+    credentials, locked = await directory.credentials(username)
+    assert credentials.role == "supervisor" and credentials.totp_seed == seed and not locked
+    await redis.delete(f"rd:helpdesk:agent:{username}")
+    assert (await directory.credentials(username))[0].role == "supervisor"
