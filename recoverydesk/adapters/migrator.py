@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from recoverydesk.adapters.database import create_engine
+from recoverydesk.adapters.database import IMMEDIATE, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -50,7 +50,8 @@ async def upgrade(url: str, timeout_seconds: int = 10) -> Optional[str]:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per step is noise for an operator
     engine = create_engine(url, pool_size=1, timeout_seconds=timeout_seconds)
     try:
-        async with engine.begin() as connection:
+        # BEGIN IMMEDIATE on SQLite: two processes migrating one file at once take turns
+        async with engine.execution_options(**{IMMEDIATE: True}).begin() as connection:
             return await connection.run_sync(_upgrade)
     except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
         raise MigrationFailed(f"The database could not be migrated ({_kind(exc)}); check DATABASE_URL.") from None

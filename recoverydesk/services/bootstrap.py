@@ -22,7 +22,7 @@ from recoverydesk.adapters.agent_store import AgentDirectory
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.contact_log import ContactLog
-from recoverydesk.adapters.database import create_engine
+from recoverydesk.adapters.database import create_engine, is_sqlite
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
 from recoverydesk.adapters.incident_store import IncidentStore
@@ -30,6 +30,7 @@ from recoverydesk.adapters.live_feed import LiveFeed
 from recoverydesk.adapters.mail import Mailer
 from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.metrics import Metrics
+from recoverydesk.adapters.migrator import upgrade
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
 from recoverydesk.adapters.outbox_backlog import OutboxBacklog
@@ -313,7 +314,11 @@ class HelpdeskServices:
         )
 
     async def start(self) -> None:
-        """The mail outbox's worker and the alert monitor run while the plugin serves."""
+        """The mail outbox's worker and the alert monitor run while the plugin serves. The embedded
+        SQLite file is brought to the current schema first (it has no separate owner to migrate it);
+        PostgreSQL is migrated by its owner (`recoverydesk db upgrade`), never by the running app."""
+        if is_sqlite(self.settings.database_url):
+            await upgrade(self.settings.database_migration_url, self.settings.database_timeout_seconds)
         self.mail.worker.start()
         interval = max(1, self.settings.alert_interval_seconds)
         self._alert_task = asyncio.ensure_future(self.alerts.run(interval))
