@@ -32,7 +32,7 @@ $(BIN)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 PIPTOOLS := $${TMPDIR:-/tmp}/recoverydesk-piptools
 # PyPI's own files and hashes, whatever the local pip configuration (mirrors, find-links) says.
 LOCK_ENV := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= CUSTOM_COMPILE_COMMAND="make locks"
-LOCK_ARGS := --quiet --generate-hashes --strip-extras --allow-unsafe --index-url https://pypi.org/simple
+LOCK_ARGS := --quiet --generate-hashes --strip-extras --allow-unsafe
 locks:
 	test -x $(PIPTOOLS)/bin/pip-compile || { $(PYTHON310) -m venv $(PIPTOOLS) && $(PIPTOOLS)/bin/pip install --quiet pip-tools; }
 	$(LOCK_ENV) $(PIPTOOLS)/bin/pip-compile $(LOCK_ARGS) -o requirements.lock requirements.in

@@ -22,6 +22,7 @@ from bench.chat import ChatSession, Flow
 from bench.flows import ticket_id_in
 from bench.stats import Latency
 from recoverydesk.adapters.agent_store import AgentDirectory
+from recoverydesk.adapters.database import create_engine
 from recoverydesk.domain.crypto import SecretBox
 
 STREAM_SETTLE_SECONDS = 0.3
@@ -41,6 +42,7 @@ class HandoffPlan:
     helpdesk_url: str
     redis_url: str
     secret_key: bytes
+    database_url: str  # the stack's system of record (SQLAlchemy URL), where agents are kept
     messages: int
     setup: Flow  # calibrated: the customer's way to a ticket
 
@@ -75,10 +77,12 @@ async def signed_in_agent(plan: HandoffPlan) -> str:
     """A new agent of the bench's own, signed in with password and TOTP; returns the bearer token."""
     username, password = f"bench-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
     client = Redis.from_url(plan.redis_url)
+    database = create_engine(plan.database_url)
     try:
-        seed = await AgentDirectory(client, SecretBox(plan.secret_key)).add(username, password, "agent")
+        seed = await AgentDirectory(client, SecretBox(plan.secret_key), database).add(username, password, "agent")
     finally:
         await client.close()
+        await database.dispose()
     login = {"username": username, "password": password, "totp": pyotp.TOTP(seed).now()}
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{plan.helpdesk_url}/api/v1/auth/login", json=login) as reply:

@@ -150,6 +150,7 @@ class Bench:
             s.helpdesk_url,
             s.require_redis_url(),
             s.secret_key,
+            s.database_url,
             self.config.handoff_messages,
             setup,
         )

@@ -99,6 +99,18 @@ def _existing_file(env: Mapping[str, str], name: str) -> Optional[Path]:
     if not path.is_file():
         raise ConfigurationError(f"{name} names {raw!r}, which is not a readable file.")
     return path
+def _database_url(env: Mapping[str, str], name: str, var_dir: Path) -> str:
+    """The SQLAlchemy URL of the system of record: PostgreSQL through asyncpg, or the embedded SQLite
+    file under var/ when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return f"sqlite+aiosqlite:///{var_dir / 'recoverydesk.sqlite3'}"
+    scheme, sep, rest = raw.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+asyncpg") and sep:
+        return f"postgresql+asyncpg://{rest}"
+    if scheme in ("sqlite", "sqlite+aiosqlite") and sep:
+        return f"sqlite+aiosqlite://{rest}"
+    raise ConfigurationError(f"{name} must start with postgresql:// or sqlite://, not {scheme or 'nothing'}.")
 
 
 def load_secret_key(var_dir: Path, env: Mapping[str, str]) -> bytes:
@@ -192,6 +204,12 @@ class Settings:
     web_session_keys_file: Optional[Path] = None
     web_session_audience: Optional[str] = None  # WEB_SESSION_AUDIENCE: the `aud` those JWTs must carry, if set
     messengers: MessengerSettings = field(default_factory=MessengerSettings, repr=False)
+    # The system of record (SQLAlchemy URLs): the application's, and the one migrations and purges use
+    database_url: str = field(default="", repr=False)
+    database_migration_url: str = field(default="", repr=False)
+    database_pool_size: int = 10
+    database_timeout_seconds: int = 10
+    audit_retention_days: int = 400
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -249,6 +267,13 @@ class Settings:
             web_session_keys_file=_existing_file(env, "WEB_SESSION_KEYS_FILE"),
             web_session_audience=(env.get("WEB_SESSION_AUDIENCE") or "").strip() or None,
             messengers=MessengerSettings.from_env(env),
+            database_url=_database_url(env, "DATABASE_URL", var_dir),
+            database_migration_url=_database_url(
+                env, "DATABASE_MIGRATION_URL" if env.get("DATABASE_MIGRATION_URL") else "DATABASE_URL", var_dir
+            ),
+            database_pool_size=max(1, _int(env, "DATABASE_POOL_SIZE", 10)),
+            database_timeout_seconds=max(1, _int(env, "DATABASE_TIMEOUT_SECONDS", 10)),
+            audit_retention_days=max(1, _int(env, "AUDIT_RETENTION_DAYS", 400)),
         )
 
     def require_redis_url(self) -> str:

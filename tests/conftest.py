@@ -1,17 +1,24 @@
-"""Fixtures: our own Redis and SMTP servers, and the whole stack on free ports."""
+"""Fixtures: our own Redis and SMTP servers, databases (SQLite, and PostgreSQL when it answers), and
+the whole stack on free ports."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Iterator
+from pathlib import Path
+from typing import AsyncIterator, Iterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.database import create_engine
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
 from tests.support.fake_platform import FakePlatform
 from tests.support.messengers import channel_environment
+from tests.support.databases import AUDIT_KEY, PostgresDatabase, postgres_or_skip, sqlalchemy_url, sqlite_database
 from tests.support.servers import RedisServer, SmtpServer
 from tests.support.web_tokens import Website
 
@@ -42,6 +49,52 @@ def fake_platform() -> Iterator[FakePlatform]:
     server = FakePlatform().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file of this test session (a DATABASE_URL)."""
+    return sqlite_database(tmp_path_factory.mktemp("sql"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    """A migrated PostgreSQL database of this test session, dropped at its end."""
+    postgres_or_skip()
+    database = PostgresDatabase().create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The session's database on each backend, as its owner (a DATABASE_URL)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_database").url
+
+
+@pytest.fixture
+async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the session's SQLite file, for this test's event loop."""
+    engine = create_engine(sqlalchemy_url(sqlite_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def audit_log(sqlite_engine: AsyncEngine) -> AuditLog:
+    """The audit trail on the session's SQLite file."""
+    return AuditLog(sqlite_engine, AUDIT_KEY)
+
+
+@pytest.fixture
+async def fresh_audit_log(tmp_path: Path) -> AsyncIterator[AuditLog]:
+    """An audit trail on a SQLite file of this test's own (for tests whose Redis starts empty, so
+    that ticket numbers repeat from one test to the next)."""
+    engine = create_engine(sqlalchemy_url(await asyncio.to_thread(sqlite_database, tmp_path)))
+    yield AuditLog(engine, AUDIT_KEY)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,8 @@ def helpdesk(*parts: str) -> str:
 
 
 def agent(username: str) -> str:
-    """A helpdesk agent's record (hash: role, password hash, sealed TOTP seed, last TOTP step)."""
+    """Where an agent's record was kept before agents moved to SQL (hash: role, password hash, sealed
+    TOTP seed, last TOTP step); agent_store copies one it finds here into SQL on first lookup."""
     return helpdesk("agent", username)
 
 
@@ -143,11 +144,11 @@ CHANGES_STREAM = "rd:helpdesk:changes"
 """The stream announcing each created or changed ticket (field ``ticket_id``) to consoles."""
 
 AUDIT_STREAM = "rd:helpdesk:audit"
-"""The helpdesk's audit log, every entry (capped)."""
+"""Where the audit log was kept before it moved to SQL (issue #17); kept for the one-time import."""
 
 
 def ticket_audit_stream(ticket_id: str) -> str:
-    """One ticket's own audit stream; ``ticket_audit_stream("")`` is the prefix the intake script appends to."""
+    """One ticket's own audit stream before the move to SQL (issue #17); kept for the one-time import."""
     return f"rd:helpdesk:audit:ticket:{ticket_id}"
 
 

@@ -9,7 +9,6 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from recoverydesk.adapters import keys
-from recoverydesk.adapters.audit_log import MAX_ENTRIES
 from recoverydesk.adapters.optimistic import update_document
 from recoverydesk.adapters.redis_client import as_text
 from recoverydesk.domain.tickets import TICKET_NUMBER_FORMAT, Ticket, iso, queue_score, ticket_number, utc_now
@@ -32,18 +31,18 @@ return {1, ARGV[1]}
 """
 
 # Intake in one round trip: a repeat returns the stored ticket; otherwise the id the action server
-# reserved (ARGV[8], refused if another conversation holds it) or else the next id is taken,
+# reserved (ARGV[6], refused if another conversation holds it) or else the next id is taken,
 # set into the ticket (whose JSON is sent without its leading "id" member), the ticket stored,
-# queued, indexed and announced, and its creation written to the audit log.
+# queued, indexed and announced. (Its creation is audited in SQL by the caller, services.tickets.)
 _INTAKE = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing, redis.call('GET', KEYS[7] .. existing) or false} end
 local id
-if ARGV[8] ~= '' then
-  id = ARGV[8]
+if ARGV[6] ~= '' then
+  id = ARGV[6]
   local held = redis.call('GET', KEYS[7] .. id)
   if held then
-    if cjson.decode(held)['conversation_id'] ~= ARGV[9] then return {-1, id, false} end
+    if cjson.decode(held)['conversation_id'] ~= ARGV[7] then return {-1, id, false} end
     redis.call('SET', KEYS[1], id, 'EX', ARGV[4])
     return {0, id, held}
   end
@@ -57,13 +56,6 @@ redis.call('ZADD', KEYS[4], ARGV[3], id)
 redis.call('SET', KEYS[1], id, 'EX', ARGV[4])
 redis.call('SET', KEYS[5], id)
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'ticket_id', id)
-local entry = {'at', ARGV[7], 'action', 'ticket.created', 'actor', 'bot', 'ticket_id', id}
-for i = 10, #ARGV, 2 do
-  entry[#entry + 1] = ARGV[i]
-  entry[#entry + 1] = ARGV[i + 1]
-end
-redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[6], '*', unpack(entry))
-redis.call('XADD', KEYS[9] .. id, '*', unpack(entry))
 return {1, id, body}
 """.replace("TICKET_NUMBER_FORMAT", TICKET_NUMBER_FORMAT)  # the one RD- format, see domain.tickets
 
@@ -114,14 +106,12 @@ class TicketStore:
         idempotency_key: str,
         created_ts: float,
         reserved_id: Optional[str] = None,
-        **audit_detail: str,
     ) -> tuple[bool, str, str]:
-        """Creates the ticket under ``reserved_id`` or the next id, unless the key was seen, and audits
-        the creation, all in one round trip. Returns (created, id, the stored ticket's JSON)."""
+        """Creates the ticket under ``reserved_id`` or the next id, unless the key was seen, in one
+        round trip. Returns (created, id, the stored ticket's JSON)."""
         fields = dict(vars(ticket))  # the dataclass's fields in order; asdict's deep copy is the slow part
         fields.pop("id")
         members = json.dumps(fields)
-        detail = [item for pair in audit_detail.items() for item in pair]
         created, ticket_id, body = await self._intake(
             keys=[
                 _key("idem", idempotency_key),
@@ -131,8 +121,6 @@ class TicketStore:
                 _key("conversation", ticket.conversation_id),
                 keys.CHANGES_STREAM,
                 _key("ticket", ""),
-                keys.AUDIT_STREAM,
-                keys.ticket_audit_stream(""),  # the prefix of a ticket's own audit stream
             ],
             args=[
                 members[1:],
@@ -140,11 +128,8 @@ class TicketStore:
                 created_ts,
                 IDEMPOTENCY_TTL_SECONDS,
                 CHANGES_MAXLEN,
-                MAX_ENTRIES,
-                iso(utc_now()),
                 reserved_id or "",
                 ticket.conversation_id,
-                *detail,
             ],
         )
         ticket_id = as_text(ticket_id)

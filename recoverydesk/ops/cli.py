@@ -1,4 +1,5 @@
-"""`recoverydesk`: start the stack, train, and administer accounts, agents and reports."""
+"""`recoverydesk`: start the stack, train, migrate the database, and administer accounts, agents,
+reports and the audit trail."""
 
 from __future__ import annotations
 
@@ -73,19 +74,15 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     """A supervisor to try the console with; its login is kept in var/ for development only."""
-    from redis import Redis as SyncRedis
-
-    from recoverydesk.adapters import keys
-
     path = settings.var_dir / "demo-agent.json"
     demo = json.loads(path.read_text()) if path.exists() else None
-    if demo and SyncRedis.from_url(redis_url).exists(keys.agent(demo["username"])):
+    if demo and asyncio.run(_with_agents(settings, redis_url, lambda d: d.exists(demo["username"]))):
         return demo
     password = secrets.token_urlsafe(15)
     username = "demo-supervisor"
-    if SyncRedis.from_url(redis_url).exists(keys.agent(username)):
+    if asyncio.run(_with_agents(settings, redis_url, lambda d: d.exists(username))):
         username = f"demo-{secrets.token_hex(3)}"
-    seed = asyncio.run(_add_agent(settings, redis_url, username, password, "supervisor"))
+    seed = asyncio.run(_with_agents(settings, redis_url, lambda d: d.add(username, password, "supervisor")))
     demo = {"username": username, "password": password, "totp_secret": seed}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -93,17 +90,21 @@ def _ensure_demo_agent(settings: Settings, redis_url: str) -> dict:
     return demo
 
 
-async def _add_agent(settings: Settings, redis_url: str, username: str, password: str, role: str) -> str:
+async def _with_agents(settings: Settings, redis_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Runs ``work(agent_directory)``: agents in the database, their sign-in state in Redis."""
     from redis.asyncio import Redis
 
     from recoverydesk.adapters.agent_store import AgentDirectory
     from recoverydesk.domain.crypto import SecretBox
+    from recoverydesk.services.bootstrap import database_for
 
     client = Redis.from_url(redis_url)
+    database = database_for(settings)
     try:
-        return await AgentDirectory(client, SecretBox(settings.secret_key)).add(username, password, role)
+        return await work(AgentDirectory(client, SecretBox(settings.secret_key), database))
     finally:
         await client.close()
+        await database.dispose()
 
 
 def _load_demo_accounts(settings: Settings, redis_url: str) -> list[str]:
@@ -225,13 +226,22 @@ def cmd_accounts_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     with admin_redis(settings) as url:
         from recoverydesk.adapters.agent_store import AgentError
 
         try:
-            seed = asyncio.run(_add_agent(settings, url, args.username, args.password, args.role))
+            seed = asyncio.run(
+                _with_agents(settings, url, lambda d: d.add(args.username, args.password, args.role))
+            )
         except AgentError as exc:
             raise CommandFailed(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise CommandFailed(
+                f"The agent could not be stored ({type(exc).__name__}); check DATABASE_URL and run "
+                "`recoverydesk db upgrade`."
+            ) from None
     _say(f"Agent {args.username} ({args.role}) created.")
     _say(f"TOTP secret (shown once; add it to the agent's authenticator app): {seed}")
     return 0
@@ -243,6 +253,7 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
     from recoverydesk.domain.reports import to_csv
+    from recoverydesk.services.bootstrap import audit_log_for, database_for
     from recoverydesk.services.daily_report import load_daily_report
     from recoverydesk.services.report_page import standalone_page
 
@@ -254,10 +265,12 @@ def cmd_report_daily(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(url: str) -> dict:
         client = Redis.from_url(url)
+        database = database_for(settings)
         try:
-            return await load_daily_report(client, day, now)
+            return await load_daily_report(client, audit_log_for(settings, database), day, now)
         finally:
             await client.close()
+            await database.dispose()
 
     from redis.exceptions import RedisError
 
@@ -278,6 +291,87 @@ def cmd_channels_register(settings: Settings, args: argparse.Namespace) -> int:
         register(settings, args.channel, _say)
     except RegistrationFailed as exc:
         raise CommandFailed(str(exc)) from None
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from recoverydesk.adapters.migrator import MigrationFailed, upgrade
+
+    try:
+        revision = asyncio.run(upgrade(settings.database_migration_url, settings.database_timeout_seconds))
+    except MigrationFailed as exc:
+        raise CommandFailed(str(exc)) from None
+    _say(f"The database is at revision {revision}.")
+    return 0
+
+
+def _with_audit(settings: Settings, work: Callable[[Any], Awaitable[Any]], owner: bool = False) -> Any:
+    """Runs ``work(audit_log)`` on the system of record (as its owner for a purge); database errors
+    become one sentence."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recoverydesk.services.bootstrap import audit_log_for, database_for
+
+    async def run() -> Any:
+        database = database_for(settings, settings.database_migration_url if owner else None)
+        try:
+            return await work(audit_log_for(settings, database) if not owner else database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
+        raise CommandFailed(
+            f"The audit trail could not be read ({type(exc).__name__}); check DATABASE_URL and run "
+            "`recoverydesk db upgrade`."
+        ) from None
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    verdict = _with_audit(settings, lambda audit: audit.verify())
+    if verdict.broken is not None:
+        print(f"recoverydesk: {verdict.broken.sentence()}", file=sys.stderr)
+        return 1
+    _say(f"The audit chain holds: {verdict.checked} entries verified.")
+    return 0
+
+
+def _day(value: str, option: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise CommandFailed(f"{option} must be a day in the form YYYY-MM-DD, not {value!r}.") from None
+
+
+def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    since = _day(args.since, "--since") if args.since else None
+
+    async def write(audit: Any) -> int:
+        count = 0
+        async for entry in audit.export(since):
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    _with_audit(settings, write)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_audit_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from recoverydesk.adapters.audit_log import purge
+
+    days = args.days if args.days is not None else settings.audit_retention_days
+    if days < 1:
+        raise CommandFailed(f"--days must be at least 1, not {days}.")
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
+    removed = _with_audit(settings, lambda owner: purge(owner, cutoff), owner=True)
+    _say(f"Removed {removed} audit entries written before {cutoff}; every chain still verifies from its anchor.")
     return 0
 
 
@@ -339,6 +433,24 @@ def build_parser() -> argparse.ArgumentParser:
     register = channels.add_parser("register", help="tell a messenger platform our webhook URL")
     register.add_argument("channel", choices=["telegram", "whatsapp", "facebook"])
     register.set_defaults(run=cmd_channels_register)
+
+    db = commands.add_parser("db", help="the system of record (DATABASE_URL)").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply the schema migrations (recoverydesk up does it too)").set_defaults(
+        run=cmd_db_upgrade
+    )
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check every hash chain; names the first broken link").set_defaults(
+        run=cmd_audit_verify
+    )
+    export = audit.add_parser("export", help="print entries as JSON lines, for a central log store")
+    export.add_argument("--since", help="the first UTC day to include, YYYY-MM-DD (default: everything)")
+    export.set_defaults(run=cmd_audit_export)
+    purge = audit.add_parser("purge", help="remove entries older than the retention (as the database owner)")
+    purge.add_argument("--days", type=int, help="keep this many days (default: AUDIT_RETENTION_DAYS, 400)")
+    purge.set_defaults(run=cmd_audit_purge)
     return parser
 
 

@@ -7,6 +7,7 @@ covers a crash of the runner too; other systems (macOS) have no ``prctl`` and re
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import os
@@ -25,6 +26,7 @@ from typing import Callable, Mapping, Optional
 import yaml
 
 from recoverydesk.adapters import keys
+from recoverydesk.adapters.migrator import MigrationFailed, upgrade
 from recoverydesk.settings import RedisLocation, Settings
 
 BIN = Path(sys.executable).parent
@@ -118,11 +120,21 @@ def embedded_redis_argv(var_dir: Path, port: int) -> list[str]:
     ]
 
 
+def migrate(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """Brings the system of record to the schema this code needs, before any process uses it."""
+    say("Migrating the database…")
+    try:
+        asyncio.run(upgrade(settings.database_migration_url, settings.database_timeout_seconds))
+    except MigrationFailed as exc:
+        raise StackError(str(exc)) from None
+
+
 def loopback_environment(
     base: Mapping[str, str], redis_url: str, smtp_port: int, var_dir: Path, **extra: str
 ) -> dict[str, str]:
     """The environment of a whole stack on free loopback ports against the given Redis and SMTP
-    server, with fresh secrets (for the tests and the benchmark)."""
+    server, with fresh secrets (for the tests and the benchmark); its system of record is a SQLite
+    file of its own under ``var_dir`` unless ``base`` sets DATABASE_URL."""
     rasa_port = free_port()
     return {
         **base,
@@ -320,6 +332,7 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.env.setdefault("RASA_TOKEN", self.settings.rasa_token or secrets.token_urlsafe(24))
         self.env["RECOVERYDESK_SECRET_KEY"] = self.settings.secret_key.decode()
+        migrate(self.settings, say)
         for part in self._plan():
             if part.name == "helpdesk":  # Redis is known from here on
                 self.settings = Settings.from_env(self.env, self.settings.root)

@@ -95,6 +95,7 @@ class AlertMonitor:
     def __init__(
         self,
         redis: Redis,
+        audit: AuditLog,
         mailer: Mailer,
         oncall_email: Optional[str],
         console_url: str,
@@ -103,7 +104,7 @@ class AlertMonitor:
     ) -> None:
         self._tickets = TicketStore(redis)
         self._incidents = IncidentStore(redis)
-        self._audit = AuditLog(redis)
+        self._audit = audit
         self.ledger = AlertLedger(redis)
         self._mailer = mailer
         self._oncall = oncall_email

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Generic, Optional, TypeVar
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recoverydesk import settings as settings_module
 from recoverydesk.adapters.account_store import AccountStore
@@ -21,6 +22,7 @@ from recoverydesk.adapters.agent_store import AgentDirectory
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.code_inbox import CodeInbox
 from recoverydesk.adapters.contact_log import ContactLog
+from recoverydesk.adapters.database import create_engine, is_sqlite
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.helpdesk_client import HelpdeskClient
 from recoverydesk.adapters.incident_store import IncidentStore
@@ -30,6 +32,7 @@ from recoverydesk.adapters.mail_outbox import MailOutbox
 from recoverydesk.adapters.messenger_api import PlatformApi
 from recoverydesk.adapters.messenger_store import MessengerStore
 from recoverydesk.adapters.metrics import Metrics
+from recoverydesk.adapters.migrator import upgrade
 from recoverydesk.adapters.one_time_codes import OneTimeCodes
 from recoverydesk.adapters.outbox import OutboxWorker
 from recoverydesk.adapters.outbox_backlog import OutboxBacklog
@@ -73,6 +76,17 @@ Built = TypeVar("Built")
 def redis_for(settings: Settings) -> Redis:
     """An async Redis client with the reconnect policy every process uses."""
     return connect(settings.require_redis_url())
+
+
+def database_for(settings: Settings, url: Optional[str] = None) -> AsyncEngine:
+    """The system of record (DATABASE_URL), with the pool and timeouts of the settings; ``url`` picks
+    another role's URL (the owner's, for purges)."""
+    return create_engine(url or settings.database_url, settings.database_pool_size, settings.database_timeout_seconds)
+
+
+def audit_log_for(settings: Settings, database: AsyncEngine) -> AuditLog:
+    """The audit trail, chained under its own key derived from the root secret (AUD-2)."""
+    return AuditLog(database, derive_key(settings.secret_key, "audit-chain"))
 
 
 def mailer_for(settings: Settings) -> Mailer:
@@ -282,6 +296,7 @@ class HelpdeskServices:
 
     settings: Settings
     redis: Redis
+    database: AsyncEngine
     metrics: Metrics
     agents: AgentAccess
     tickets: TicketDesk
@@ -296,11 +311,14 @@ class HelpdeskServices:
     _alert_task: Optional["asyncio.Future[None]"] = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, settings: Settings, redis: Optional[Redis] = None) -> "HelpdeskServices":
-        """``redis`` lets a test share its client; otherwise one is made from the settings."""
+    def build(
+        cls, settings: Settings, redis: Optional[Redis] = None, database: Optional[AsyncEngine] = None
+    ) -> "HelpdeskServices":
+        """``redis`` and ``database`` let a test share its clients; otherwise they are made from the settings."""
         client = redis or redis_for(settings)
+        engine = database or database_for(settings)
         box = SecretBox(settings.secret_key)
-        tickets, audit = TicketStore(client), AuditLog(client)
+        tickets, audit = TicketStore(client), audit_log_for(settings, engine)
         metrics = Metrics(client)
         feed = LiveFeed(client)
         conversations = RasaConversations(settings.rasa_url, settings.rasa_token)
@@ -310,13 +328,14 @@ class HelpdeskServices:
         return cls(
             settings=settings,
             redis=client,
+            database=engine,
             metrics=metrics,
-            agents=AgentAccess(AgentDirectory(client, box), audit),
+            agents=AgentAccess(AgentDirectory(client, box, engine), audit),
             tickets=TicketDesk(tickets, audit, feed, metrics, derive_key(settings.secret_key, "tickets"), windows),
             handoff=Handoff(tickets, audit, conversations, AccountStore(client), mail, metrics, windows),
             incidents=IncidentDesk(IncidentStore(client), tickets, ContactLog(client), audit, conversations),
             reports=DailyReports(tickets, audit, ContactLog(client), AlertLedger(client)),
-            alerts=AlertMonitor(client, mailer, settings.oncall_email, settings.helpdesk_url),
+            alerts=AlertMonitor(client, audit, mailer, settings.oncall_email, settings.helpdesk_url),
             mail=mail,
             conversations=conversations,
             feed=feed,
@@ -326,7 +345,11 @@ class HelpdeskServices:
         )
 
     async def start(self) -> None:
-        """The mail outbox's worker and the alert monitor run while the plugin serves."""
+        """The mail outbox's worker and the alert monitor run while the plugin serves. The embedded
+        SQLite file is brought to the current schema first (it has no separate owner to migrate it);
+        PostgreSQL is migrated by its owner (`recoverydesk db upgrade`), never by the running app."""
+        if is_sqlite(self.settings.database_url):
+            await upgrade(self.settings.database_migration_url, self.settings.database_timeout_seconds)
         self.mail.worker.start()
         interval = max(1, self.settings.alert_interval_seconds)
         self._alert_task = asyncio.ensure_future(self.alerts.run(interval))
@@ -344,11 +367,13 @@ class HelpdeskServices:
         await self.metrics.flush()
         await self.conversations.close()
         await self.redis.close()
+        await self.database.dispose()
 
     async def ready(self) -> bool:
-        """Whether Redis answers: without it the plugin can do nothing useful."""
+        """Whether Redis and the database answer: without them the plugin can do nothing useful."""
         try:
             await self.feed.ping()
+            await self.tickets.audit.ping()
         except Exception as exc:  # any Redis failure means not ready
             log.warning("helpdesk.not_ready", extra={"kind": type(exc).__name__})
             return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
@@ -64,8 +63,8 @@ class DailyReports:
         for ticket in await self.tickets.list(limit=1_000_000):
             tickets.setdefault(ticket.id, ticket)
         ordered = sorted(tickets.values(), key=lambda t: t.id)
-        trails = await asyncio.gather(*(self.audit.for_ticket(t.id) for t in ordered))
-        facts = [ticket_facts(t, trail) for t, trail in zip(ordered, trails, strict=True)]
+        trails = await self.audit.for_tickets(t.id for t in ordered)
+        facts = [ticket_facts(t, trails.get(t.id, [])) for t in ordered]
         alerts = [alert_facts(e) for e in await self.ledger.sent_between(start.timestamp(), end.timestamp())]
         return daily_report(day, now, contacts, facts, alerts)
 
@@ -75,7 +74,9 @@ class DailyReports:
         return report
 
 
-async def load_daily_report(redis: Redis, day: date, now: Optional[datetime] = None) -> dict[str, Any]:
-    """For the operator's command line, which holds only a Redis client."""
-    reports = DailyReports(TicketStore(redis), AuditLog(redis), ContactLog(redis), AlertLedger(redis))
+async def load_daily_report(
+    redis: Redis, audit: AuditLog, day: date, now: Optional[datetime] = None
+) -> dict[str, Any]:
+    """For the operator's command line, which holds a Redis client and the audit trail."""
+    reports = DailyReports(TicketStore(redis), audit, ContactLog(redis), AlertLedger(redis))
     return await reports.for_day(day, now)

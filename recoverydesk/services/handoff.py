@@ -85,8 +85,16 @@ class Handoff:
         return note
 
     async def change_tags(self, agent: AgentSession, ticket_id: str, add: list[str], remove: list[str]) -> Ticket:
-        ticket = await self.tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
-        await self.audit.record("ticket.tags_changed", agent.username, ticket_id)
+        before: list[str] = []
+
+        def change(ticket: Ticket) -> None:
+            before[:] = ticket.tags  # the update may run again on a conflict: the last run is the one kept
+            change_tags(ticket, add, remove)
+
+        ticket = await self.tickets.update(ticket_id, change)
+        await self.audit.record(
+            "ticket.tags_changed", agent.username, ticket_id, before={"tags": before}, after={"tags": list(ticket.tags)}
+        )
         return ticket
 
     async def hand_back(self, agent: AgentSession, ticket_id: str, summary: str) -> Ticket:

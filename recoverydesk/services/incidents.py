@@ -18,7 +18,7 @@ from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.contacts import Contact
 from recoverydesk.domain.errors import InvalidRequest, NotFound
 from recoverydesk.domain.incidents import Incident
-from recoverydesk.domain.tickets import change_tags, check_agent_tag_change, utc_now, validate_tags
+from recoverydesk.domain.tickets import Ticket, change_tags, check_agent_tag_change, utc_now, validate_tags
 
 MAX_BULK = 1000
 _INCIDENT_ID = re.compile(r"^INC-[0-9]{4,}$")
@@ -80,12 +80,25 @@ class IncidentDesk:
         """Changes each ticket's tags; ids with no ticket are reported, not fatal."""
         changed, missing = [], []
         for ticket_id in ids:
+            before: list[str] = []
+
+            def change(ticket: Ticket, before: list[str] = before) -> None:
+                before[:] = ticket.tags  # the update may run again on a conflict: the last run is kept
+                change_tags(ticket, add, remove)
+
             try:
-                await self.tickets.update(ticket_id, lambda t: change_tags(t, add, remove))
+                ticket = await self.tickets.update(ticket_id, change)
             except NotFound:
                 missing.append(ticket_id)
                 continue
-            await self.audit.record("ticket.tags_changed", agent.username, ticket_id, via="bulk")
+            await self.audit.record(
+                "ticket.tags_changed",
+                agent.username,
+                ticket_id,
+                before={"tags": before},
+                after={"tags": list(ticket.tags)},
+                via="bulk",
+            )
             changed.append(ticket_id)
         return {"changed": changed, "not_found": missing}
 

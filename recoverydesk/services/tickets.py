@@ -74,11 +74,13 @@ class TicketDesk:
         ticket = new_ticket("", payload, utc_now())  # the id is set when it is stored
         try:
             created, ticket_id, stored = await self.tickets.intake(
-                ticket, idempotency_key, time.time(), reserved_id=reserved, priority=ticket.priority
+                ticket, idempotency_key, time.time(), reserved_id=reserved
             )
         except TicketNumberTaken:
             raise Conflict(f"Ticket number {reserved} belongs to another conversation.") from None
         if created:
+            # The ticket is in Redis and its creation in SQL: two writes until tickets move to SQL (#17).
+            await self.audit.record("ticket.created", "bot", ticket_id, priority=ticket.priority)
             self.metrics.count("recoverydesk_tickets_created_total", {"priority": ticket.priority})
         return Intake(created, ticket_id, stored)
 

@@ -10,12 +10,12 @@ from tests.support.servers import ChatCustomer, add_agent
 
 @pytest.fixture
 def agent(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "agent"))
+    return asyncio.run(add_agent(settings, "agent"))
 
 
 @pytest.fixture
 def supervisor(settings):
-    return asyncio.run(add_agent(settings.redis_url, settings.secret_key, "supervisor"))
+    return asyncio.run(add_agent(settings, "supervisor"))
 
 
 @pytest.fixture

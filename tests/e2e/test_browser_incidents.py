@@ -73,7 +73,7 @@ def background():
 
 @pytest.fixture
 def supervisor(settings, background):
-    person = asyncio.run(add_agent(settings.redis_url, settings.secret_key, "supervisor"))
+    person = asyncio.run(add_agent(settings, "supervisor"))
     yield person
     background.run(close_incidents_declared_by(settings, person["username"]))
 

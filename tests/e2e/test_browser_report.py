@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from redis.asyncio import Redis
 
-from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.contact_log import ContactLog
 from recoverydesk.adapters.ticket_store import TicketStore
 from recoverydesk.domain.contacts import contact_for
 from recoverydesk.domain.tickets import claim, iso, new_ticket
+from recoverydesk.services.bootstrap import audit_log_for, database_for
+from recoverydesk.settings import Settings
 from tests.support.browser import sign_in_to_console, signed_in_page, watch_problems
 from tests.support.servers import sign_in as api_sign_in
 
@@ -22,11 +23,12 @@ START = datetime(2025, 7, 1, tzinfo=timezone.utc)
 CHANNELS = {"webchat": 7, "telegram": 4, "whatsapp": 2}
 
 
-async def seed_day(redis_url: str) -> int:
+async def seed_day(settings: Settings) -> int:
     """Contacts on three channels, some handed off, one ticket answered late; returns the contacts."""
-    client = Redis.from_url(redis_url)
+    client = Redis.from_url(settings.require_redis_url())
+    database = database_for(settings)  # the stack's own system of record, where its plugin reads
     try:
-        contacts, store, audit = ContactLog(client), TicketStore(client), AuditLog(client)
+        contacts, store, audit = ContactLog(client), TicketStore(client), audit_log_for(settings, database)
         number = 0
         for channel, count in CHANNELS.items():
             for index in range(count):
@@ -61,11 +63,12 @@ async def seed_day(redis_url: str) -> int:
         return number
     finally:
         await client.close()
+        await database.dispose()
 
 
 @pytest.fixture(scope="module")
 def seeded(stack):
-    return asyncio.run(seed_day(stack.settings.redis_url))
+    return asyncio.run(seed_day(stack.settings))
 
 
 def test_supervisor_sees_svg_charts_and_tables_of_the_day(seeded, supervisor, context, settings):

@@ -120,7 +120,7 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
     canaries = [chat_password, page_password, code, rest_code, token, seed, totp_code, *recovery_codes, *link_tokens]
     canaries += messenger_canaries
 
-    agent = await add_agent(settings.redis_url, settings.secret_key, "supervisor")
+    agent = await add_agent(settings, "supervisor")
     api = AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
     try:
         _, listing = await api.call("GET", "/tickets")

@@ -15,7 +15,7 @@ async def login(settings, **body):
 
 
 async def test_password_and_current_totp_sign_in(settings):
-    agent = await add_agent(settings.redis_url, settings.secret_key, "security")
+    agent = await add_agent(settings, "security")
     status, body = await login(
         settings, username=agent["username"], password=agent["password"], totp=agent["totp"].now()
     )
@@ -24,7 +24,7 @@ async def test_password_and_current_totp_sign_in(settings):
 
 
 async def test_every_failure_looks_the_same(settings):
-    agent = await add_agent(settings.redis_url, settings.secret_key, "agent")
+    agent = await add_agent(settings, "agent")
     attempts = [
         dict(username=agent["username"], password="wrong-password-123", totp=agent["totp"].now()),
         dict(username=agent["username"], password=agent["password"], totp="000000"),
@@ -37,7 +37,7 @@ async def test_every_failure_looks_the_same(settings):
 
 
 async def test_a_totp_code_signs_in_only_once(settings):
-    agent = await add_agent(settings.redis_url, settings.secret_key, "agent")
+    agent = await add_agent(settings, "agent")
     code = agent["totp"].now()
     first, _ = await login(settings, username=agent["username"], password=agent["password"], totp=code)
     second, _ = await login(settings, username=agent["username"], password=agent["password"], totp=code)
@@ -45,7 +45,7 @@ async def test_a_totp_code_signs_in_only_once(settings):
 
 
 async def test_repeated_failures_lock_the_agent_out(settings):
-    agent = await add_agent(settings.redis_url, settings.secret_key, "agent")
+    agent = await add_agent(settings, "agent")
     for _ in range(5):
         await login(settings, username=agent["username"], password="not-the-password", totp="123456")
     status, _ = await login(settings, username=agent["username"], password=agent["password"], totp=agent["totp"].now())

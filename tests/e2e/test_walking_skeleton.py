@@ -42,7 +42,7 @@ async def test_reported_login_is_triaged_and_escalated_to_a_ticket(settings, cha
     assert stored["conversation_id"] == customer.session_id
     assert stored["category"] == "unrecognized_login"
 
-    agent = await add_agent(settings.redis_url, settings.secret_key, "agent")
+    agent = await add_agent(settings, "agent")
     token = await sign_in(settings.helpdesk_url, agent)
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
         async with http.get(f"{settings.helpdesk_url}/api/v1/tickets") as reply:

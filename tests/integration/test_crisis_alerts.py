@@ -49,9 +49,14 @@ def oncall():
     return f"oncall-{secrets.token_hex(4)}@example.test"
 
 
-def monitor(redis, smtp_port: int, oncall: str, clock: Clock) -> AlertMonitor:
+def monitor(redis, audit: AuditLog, smtp_port: int, oncall: str, clock: Clock) -> AlertMonitor:
     return AlertMonitor(
-        redis, Mailer("127.0.0.1", smtp_port, "desk@example.test"), oncall, "https://desk.example.test", now=clock
+        redis,
+        audit,
+        Mailer("127.0.0.1", smtp_port, "desk@example.test"),
+        oncall,
+        "https://desk.example.test",
+        now=clock,
     )
 
 
@@ -75,10 +80,12 @@ def mails_to(smtp, address: str) -> list:
     ]
 
 
-async def test_urgent_unclaimed_alerts_at_ten_minutes_and_sla_breach_at_fifteen_once_each(redis, smtp_server, oncall):
+async def test_urgent_unclaimed_alerts_at_ten_minutes_and_sla_breach_at_fifteen_once_each(
+    redis, fresh_audit_log, smtp_server, oncall
+):
     ticket_id = await add_ticket(redis, "urgent", T0)
     clock = Clock(T0)
-    alerts = monitor(redis, smtp_server.port, oncall, clock)
+    alerts = monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock)
 
     assert await alerts.check() == []
     clock.at(minutes=9, seconds=59)
@@ -101,7 +108,7 @@ async def test_urgent_unclaimed_alerts_at_ten_minutes_and_sla_breach_at_fifteen_
     assert f"https://desk.example.test/console/tickets/{ticket_id}" in mails[0].get_content()
     assert "Condition:  since 2026-05-04T09:10:00Z" in mails[0].get_content()
     assert "SLA breached" in mails[1]["Subject"]
-    trail = await AuditLog(redis).for_ticket(ticket_id)
+    trail = await fresh_audit_log.for_ticket(ticket_id)
     logged = [(e["action"], e["rule"], e["at"]) for e in trail if e["action"] == "alert.sent"]
     assert logged == [
         ("alert.sent", "urgent_unclaimed", "2026-05-04T09:10:00Z"),
@@ -109,10 +116,10 @@ async def test_urgent_unclaimed_alerts_at_ten_minutes_and_sla_breach_at_fifteen_
     ]
 
 
-async def test_a_ticket_claimed_in_time_raises_no_alert(redis, smtp_server, oncall):
+async def test_a_ticket_claimed_in_time_raises_no_alert(redis, fresh_audit_log, smtp_server, oncall):
     ticket_id = await add_ticket(redis, "urgent", T0)
     clock = Clock(T0)
-    alerts = monitor(redis, smtp_server.port, oncall, clock)
+    alerts = monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock)
     clock.at(minutes=5)
     await TicketStore(redis).update(ticket_id, lambda t: claim(t, "sam"))
     for minutes in (10, 15, 120):
@@ -121,10 +128,10 @@ async def test_a_ticket_claimed_in_time_raises_no_alert(redis, smtp_server, onca
     assert mails_to(smtp_server, oncall) == []
 
 
-async def test_a_normal_ticket_alerts_only_when_its_eight_hour_sla_breaks(redis, smtp_server, oncall):
+async def test_a_normal_ticket_alerts_only_when_its_eight_hour_sla_breaks(redis, fresh_audit_log, smtp_server, oncall):
     ticket_id = await add_ticket(redis, "normal", T0)
     clock = Clock(T0)
-    alerts = monitor(redis, smtp_server.port, oncall, clock)
+    alerts = monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock)
     for minutes in (10, 60, 479):
         clock.at(minutes=minutes)
         assert await alerts.check() == []
@@ -132,7 +139,9 @@ async def test_a_normal_ticket_alerts_only_when_its_eight_hour_sla_breaks(redis,
     assert [(a.rule, a.ticket_id) for a in await alerts.check()] == [("sla_breach", ticket_id)]
 
 
-async def test_a_new_kind_of_exposed_data_alerts_once_and_known_kinds_never(redis, smtp_server, oncall):
+async def test_a_new_kind_of_exposed_data_alerts_once_and_known_kinds_never(
+    redis, fresh_audit_log, smtp_server, oncall
+):
     incidents = IncidentStore(redis)
     incident = declare(
         await incidents.next_id(),
@@ -150,7 +159,7 @@ async def test_a_new_kind_of_exposed_data_alerts_once_and_known_kinds_never(redi
     known = await add_ticket(redis, "low", T0, "they leaked my email address", tag)
     first = await add_ticket(redis, "low", T0 + timedelta(seconds=5), "my passport number was in it", tag)
     clock = Clock(T0)
-    alerts = monitor(redis, smtp_server.port, oncall, clock)
+    alerts = monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock)
     clock.at(seconds=30)
     sent = await alerts.check()
     assert [(a.rule, a.ticket_id, a.data_kinds) for a in sent] == [("new_exposed_data", first, ("id_document",))]
@@ -163,38 +172,42 @@ async def test_a_new_kind_of_exposed_data_alerts_once_and_known_kinds_never(redi
     assert "id document" in body and "passport number was in it" not in body
 
 
-async def test_alert_mail_never_carries_what_the_customer_wrote(redis, smtp_server, oncall):
+async def test_alert_mail_never_carries_what_the_customer_wrote(redis, fresh_audit_log, smtp_server, oncall):
     canary = f"Canary{secrets.token_hex(6)}"
     await add_ticket(redis, "urgent", T0, f"my new password is {canary} and my code 482913")
     clock = Clock(T0)
-    await monitor(redis, smtp_server.port, oncall, clock.at(minutes=20)).check()
+    await monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock.at(minutes=20)).check()
     mails = mails_to(smtp_server, oncall)
     assert len(mails) == 2
     for mail in mails:
         assert canary not in mail.as_string() and "482913" not in mail.as_string()
 
 
-async def test_a_failed_mail_is_retried_and_still_sent_only_once(redis, smtp_server, oncall):
+async def test_a_failed_mail_is_retried_and_still_sent_only_once(redis, fresh_audit_log, smtp_server, oncall):
     ticket_id = await add_ticket(redis, "high", T0)
     clock = Clock(T0).at(hours=2)
     unreachable = AlertMonitor(
         redis,
+        fresh_audit_log,
         Mailer("127.0.0.1", free_port(), "desk@example.test", timeout_seconds=2),
         oncall,
         "https://desk.example.test",
         now=clock,
     )
     assert await unreachable.check() == []
-    working = monitor(redis, smtp_server.port, oncall, clock)
+    working = monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock)
     assert [(a.rule, a.ticket_id) for a in await working.check()] == [("sla_breach", ticket_id)]
     assert await working.check() == []
     assert len(mails_to(smtp_server, oncall)) == 1
 
 
-async def test_two_plugin_instances_checking_together_send_one_mail(redis, smtp_server, oncall):
+async def test_two_plugin_instances_checking_together_send_one_mail(redis, fresh_audit_log, smtp_server, oncall):
     await add_ticket(redis, "urgent", T0)
     clock = Clock(T0).at(minutes=11)
-    first, second = monitor(redis, smtp_server.port, oncall, clock), monitor(redis, smtp_server.port, oncall, clock)
+    first, second = (
+        monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock),
+        monitor(redis, fresh_audit_log, smtp_server.port, oncall, clock),
+    )
     results = await asyncio.gather(first.check(), second.check())
     assert sum(len(r) for r in results) == 1
     assert len(mails_to(smtp_server, oncall)) == 1

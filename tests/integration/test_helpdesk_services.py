@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from recoverydesk.adapters.account_store import AccountStore
-from recoverydesk.adapters.agent_store import AgentDirectory
+from recoverydesk.adapters.agent_store import AgentDirectory, AgentError
 from recoverydesk.adapters.audit_log import AuditLog
 from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.rasa_client import ConversationUnavailable
@@ -22,6 +22,7 @@ from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.crypto import SecretBox
 from recoverydesk.domain.errors import Conflict, ConversationUnreachable, SignInFailed
+from recoverydesk.domain.passwords import hash_password
 from recoverydesk.domain.tickets import new_ticket, utc_now
 from recoverydesk.services.agents import AgentAccess
 from recoverydesk.services.handoff import Handoff
@@ -79,13 +80,13 @@ async def _ticket(redis: Redis, account_ref: str | None = None) -> str:
     return ticket_id
 
 
-def _handoff(redis: Redis, rasa: FakeConversations, mail: FakeMail) -> Handoff:
-    return Handoff(TicketStore(redis), AuditLog(redis), rasa, AccountStore(redis), mail, Metrics(redis))
+def _handoff(redis: Redis, audit: AuditLog, rasa: FakeConversations, mail: FakeMail) -> Handoff:
+    return Handoff(TicketStore(redis), audit, rasa, AccountStore(redis), mail, Metrics(redis))
 
 
-async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redis):
+async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     claimed = await handoff.claim(_agent("ana"), ticket_id)
     with pytest.raises(Conflict):
         await handoff.claim(_agent("ben"), ticket_id)
@@ -96,18 +97,18 @@ async def test_a_claimed_ticket_has_one_owner_and_a_second_agent_is_refused(redi
     assert rasa.calls == [("pause", stored.conversation_id)]
 
 
-async def test_a_claim_the_bot_never_heard_of_is_undone(redis):
+async def test_a_claim_the_bot_never_heard_of_is_undone(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     rasa.down = True
     with pytest.raises(ConversationUnreachable):
         await handoff.claim(_agent("ana"), ticket_id)
     assert (await TicketStore(redis).get(ticket_id)).control == {"owner": "pending_agent", "agent": None}
 
 
-async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summary(redis):
+async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summary(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     await handoff.claim(_agent("ana"), ticket_id)
     ticket = await handoff.hand_back(_agent("ana"), ticket_id, "Signed out everywhere")
     assert ticket.control == {"owner": "bot", "agent": None} and ticket.status == "pending"
@@ -117,16 +118,16 @@ async def test_handing_back_gives_the_conversation_back_to_the_bot_with_the_summ
         "EXTERNAL_agent_handback",
         {"agent_summary": "Signed out everywhere"},
     )
-    actions = [e["action"] for e in await AuditLog(redis).for_ticket(ticket_id)]
+    actions = [e["action"] for e in await audit_log.for_ticket(ticket_id)]
     assert actions[-1] == "ticket.handed_back" and mail.queued == []
 
 
-async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_chat_is_down(redis):
+async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_chat_is_down(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
     ref = "acct-" + secrets.token_hex(4)
     email = f"{ref}@example.com"
     await AccountStore(redis).add(Account(ref=ref, email=email, name="Ana"), "hash")
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis, account_ref=ref)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis, account_ref=ref)
     rasa.down = True  # the ticket change and the mail stand even when the chat cannot be told
     ticket = await handoff.resolve(_agent("ana"), ticket_id, "Password reset, sessions revoked")
     assert ticket.status == "resolved"
@@ -144,12 +145,12 @@ async def test_resolving_a_never_verified_customers_ticket_tells_only_the_chat(r
 
 
 @pytest.fixture
-async def agents(redis):
-    directory = AgentDirectory(redis, SecretBox(SECRET))
+async def agents(redis, audit_log, sqlite_engine):
+    directory = AgentDirectory(redis, SecretBox(SECRET), sqlite_engine)
     username = "agent-" + secrets.token_hex(4)
     password = "Cafe\u0301 long passphrase 42"  # decomposed: NFC turns e + accent into one character
     seed = await directory.add(username, password, "agent")
-    return AgentAccess(directory, AuditLog(redis)), directory, username, password, pyotp.TOTP(seed)
+    return AgentAccess(directory, audit_log), directory, username, password, pyotp.TOTP(seed)
 
 
 async def test_sign_in_accepts_the_password_in_another_unicode_form_and_a_code_only_once(agents):
@@ -186,3 +187,39 @@ async def test_five_failures_lock_the_agent_out_even_with_the_right_password_and
             await access.sign_in(username, "not the password at all", totp.now())
     with pytest.raises(SignInFailed):
         await access.sign_in(username, password, totp.now())
+
+
+async def test_an_agent_still_signs_in_after_redis_loses_everything(redis_server, audit_log, sqlite_engine):
+    flushed = Redis.from_url(f"redis://127.0.0.1:{redis_server.port}/12")  # a Redis database of this test's own
+    try:
+        directory = AgentDirectory(flushed, SecretBox(SECRET), sqlite_engine)
+        username, password = "agent-" + secrets.token_hex(4), "a long enough passphrase 42"
+        totp = pyotp.TOTP(await directory.add(username, password, "security"))
+        await flushed.flushdb()
+        access = AgentAccess(directory, audit_log)
+        token, session = await access.sign_in(username, password, totp.now())
+        assert session.role == "security" and (await access.session(token)).username == username
+        with pytest.raises(AgentError):
+            await directory.add(username, password, "agent")  # the name is still taken
+    finally:
+        await flushed.flushdb()
+        await flushed.close()
+
+
+async def test_an_agent_kept_only_in_redis_is_copied_into_sql_when_first_looked_up(redis, sqlite_engine):
+    username, password = "legacy-" + secrets.token_hex(4), "a long enough passphrase 42"
+    seed = pyotp.random_base32()
+    await redis.hset(
+        f"rd:helpdesk:agent:{username}",
+        mapping={
+            "role": "supervisor",
+            "password_hash": hash_password(password),
+            "totp_seed": SecretBox(SECRET).seal(seed, f"agent:{username}"),
+            "last_totp_step": "-1",
+        },
+    )
+    directory = AgentDirectory(redis, SecretBox(SECRET), sqlite_engine)
+    credentials, locked = await directory.credentials(username)
+    assert credentials.role == "supervisor" and credentials.totp_seed == seed and not locked
+    await redis.delete(f"rd:helpdesk:agent:{username}")
+    assert (await directory.credentials(username))[0].role == "supervisor"

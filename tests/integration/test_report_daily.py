@@ -7,39 +7,55 @@ import os
 import secrets
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis
 
+from recoverydesk.adapters.audit_log import AuditLog
+from recoverydesk.adapters.database import create_engine
 from recoverydesk.settings import ROOT
 from tests.support import crisis_traffic as traffic
+from tests.support.databases import AUDIT_KEY, sqlalchemy_url, sqlite_database
 
 REPORT_DB = 7
 
 
+@dataclass(frozen=True)
+class Stores:
+    """Where the generated day was played: a Redis database and a SQL database of its own."""
+
+    redis_url: str
+    database_url: str
+
+
 @pytest.fixture(scope="module")
-def generated_day(redis_server, smtp_server):
-    """The plan, played once into a Redis database of its own; returns (plan, redis url)."""
+def generated_day(redis_server, smtp_server, tmp_path_factory):
+    """The plan, played once into a Redis database and a SQLite file of its own; returns (plan, stores)."""
     import asyncio
 
     url = f"redis://127.0.0.1:{redis_server.port}/{REPORT_DB}"
+    database_url = sqlite_database(tmp_path_factory.mktemp("report-sql"))
     plan = traffic.make_plan()
 
     async def run() -> None:
         client = Redis.from_url(url)
+        engine = create_engine(sqlalchemy_url(database_url))
         try:
-            await traffic.play(plan, client, smtp_server.port)
+            await traffic.play(plan, client, smtp_server.port, AuditLog(engine, AUDIT_KEY))
         finally:
             await client.close()
+            await engine.dispose()
 
     asyncio.run(run())
-    return plan, url
+    return plan, Stores(url, database_url)
 
 
-def report_cli(url: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+def report_cli(stores: Stores, tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
-        "REDIS_URL": url,
+        "REDIS_URL": stores.redis_url,
+        "DATABASE_URL": stores.database_url,
         "RECOVERYDESK_SECRET_KEY": secrets.token_urlsafe(48),
         "RECOVERYDESK_VAR_DIR": str(tmp_path),
         "PYTHONPATH": str(ROOT),

@@ -35,7 +35,7 @@ async def test_acknowledged_tickets_survive_a_redis_restart(tmp_path):
         redis.stop()  # a clean shutdown flushes the append-only file
         redis.start()
 
-        agent = await add_agent(redis.url, secret.encode(), "supervisor")
+        agent = await add_agent(plugin.settings(), "supervisor")
         token = None
         for _ in range(20):  # the plugin reconnects on its next command
             try:

@@ -153,10 +153,10 @@ def when(offset: int) -> datetime:
     return START + timedelta(seconds=offset)
 
 
-async def play(plan: Plan, redis: Redis, smtp_port: int) -> None:
+async def play(plan: Plan, redis: Redis, smtp_port: int, audit: AuditLog) -> None:
     """Everything in time order; the alert monitor checks once a minute through the day."""
     await redis.flushdb()
-    tickets, audit, contacts = TicketStore(redis), AuditLog(redis), ContactLog(redis)
+    tickets, contacts = TicketStore(redis), ContactLog(redis)
     incidents = IncidentStore(redis)
     incident = declare(
         await incidents.next_id(),
@@ -175,6 +175,7 @@ async def play(plan: Plan, redis: Redis, smtp_port: int) -> None:
     clock = [START]
     monitor = AlertMonitor(
         redis,
+        audit,
         Mailer("127.0.0.1", smtp_port, "desk@example.test"),
         ONCALL,
         "http://helpdesk.example.test",

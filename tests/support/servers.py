@@ -23,8 +23,8 @@ import socketio
 from aiosmtpd.controller import Controller
 
 from recoverydesk.domain.signing import derive_key, sign
-from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, redis_ok
-from recoverydesk.settings import ROOT
+from recoverydesk.ops.stack import embedded_redis_argv, free_port, http_ok, migrate, redis_ok
+from recoverydesk.settings import ROOT, Settings
 
 
 def terminate(process: Optional[subprocess.Popen]) -> None:
@@ -97,7 +97,8 @@ class SmtpServer:
 
 @dataclass
 class HelpdeskPlugin:
-    """`python -m helpdesk_plugin` of its own on a free loopback port, against the given Redis."""
+    """`python -m helpdesk_plugin` of its own on a free loopback port, against the given Redis and the
+    SQLite file under its var_dir (or DATABASE_URL in ``extra_env``), migrated before it starts."""
 
     redis_url: str
     secret: str
@@ -110,9 +111,8 @@ class HelpdeskPlugin:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "HelpdeskPlugin":
-        """Starts the plugin and waits until it is ready; call ``stop`` even when this fails."""
-        env = {
+    def environment(self) -> dict[str, str]:
+        return {
             **os.environ,
             "REDIS_URL": self.redis_url,
             "HELPDESK_PORT": str(self.port),
@@ -120,6 +120,15 @@ class HelpdeskPlugin:
             "RECOVERYDESK_VAR_DIR": str(self.var_dir),
             **self.extra_env,
         }
+
+    def settings(self) -> Settings:
+        """The plugin's settings, as it reads them."""
+        return Settings.from_env(self.environment(), ROOT)
+
+    def start(self) -> "HelpdeskPlugin":
+        """Starts the plugin and waits until it is ready; call ``stop`` even when this fails."""
+        env = self.environment()
+        migrate(Settings.from_env(env, ROOT), say=lambda _line: None)  # as `recoverydesk up` does first
         self.process = subprocess.Popen(
             [sys.executable, "-m", "helpdesk_plugin"],
             cwd=ROOT,
@@ -146,7 +155,7 @@ class HelpdeskPlugin:
 
     def sign_in(self, role: str = "supervisor") -> str:
         """A new agent with ``role``, signed in through the API: its bearer token."""
-        agent = asyncio.run(add_agent(self.redis_url, self.secret.encode(), role))
+        agent = asyncio.run(add_agent(self.settings(), role))
         reply = requests.post(
             f"{self.url}/api/v1/auth/login",
             json={"username": agent["username"], "password": agent["password"], "totp": agent["totp"].now()},
@@ -215,19 +224,23 @@ class ChatCustomer:
         await self.sio.disconnect()
 
 
-async def add_agent(redis_url: str, secret_key: bytes, role: str, username: Optional[str] = None) -> dict:
+async def add_agent(settings: Settings, role: str, username: Optional[str] = None) -> dict:
+    """A new agent in the stack's (or plugin's) own database: its login and TOTP generator."""
     from redis.asyncio import Redis
 
     from recoverydesk.adapters.agent_store import AgentDirectory
     from recoverydesk.domain.crypto import SecretBox
+    from recoverydesk.services.bootstrap import database_for
 
     username = username or f"{role}-{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(18)
-    client = Redis.from_url(redis_url)
+    client = Redis.from_url(settings.require_redis_url())
+    database = database_for(settings)
     try:
-        seed = await AgentDirectory(client, SecretBox(secret_key)).add(username, password, role)
+        seed = await AgentDirectory(client, SecretBox(settings.secret_key), database).add(username, password, role)
     finally:
         await client.close()
+        await database.dispose()
     return {"username": username, "password": password, "totp": pyotp.TOTP(seed), "role": role}
 
 
@@ -271,7 +284,7 @@ class AgentApi:
 
 
 async def agent_api(settings: Any, role: str) -> AgentApi:
-    agent = await add_agent(settings.redis_url, settings.secret_key, role)
+    agent = await add_agent(settings, role)
     return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
 
 
