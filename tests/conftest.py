@@ -16,9 +16,9 @@ from recoverydesk.adapters.database import create_engine
 from recoverydesk.ops.stack import Stack, loopback_environment
 from recoverydesk.ops.training import ensure_model
 from recoverydesk.settings import ROOT, Settings
+from tests.support.databases import AUDIT_KEY, PostgresDatabase, postgres_or_skip, sqlalchemy_url, sqlite_database
 from tests.support.fake_platform import FakePlatform
 from tests.support.messengers import channel_environment
-from tests.support.databases import AUDIT_KEY, PostgresDatabase, postgres_or_skip, sqlalchemy_url, sqlite_database
 from tests.support.servers import RedisServer, SmtpServer
 from tests.support.web_tokens import Website
 
