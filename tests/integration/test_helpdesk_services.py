@@ -136,9 +136,9 @@ async def test_resolving_emails_the_accounts_verified_address_once_even_if_the_c
     assert ticket_id in sent["subject"] + sent["body"]
 
 
-async def test_resolving_a_never_verified_customers_ticket_tells_only_the_chat(redis):
+async def test_resolving_a_never_verified_customers_ticket_tells_only_the_chat(redis, audit_log):
     rasa, mail = FakeConversations(), FakeMail()
-    handoff, ticket_id = _handoff(redis, rasa, mail), await _ticket(redis)
+    handoff, ticket_id = _handoff(redis, audit_log, rasa, mail), await _ticket(redis)
     ticket = await handoff.resolve(_agent("ana"), ticket_id, "Nothing found")
     assert ticket.status == "resolved" and mail.queued == []
     assert any("EXTERNAL_ticket_resolved" in str(call) for call in rasa.calls)  # told in the chat
