@@ -4,8 +4,8 @@
 - ``GET`` verifies the subscription; every ``POST`` must be signed (``bot/channels/meta.py``).
 - ``entry[].messaging[]``: each event of a batch, in order; a text message, a quick reply (its
   payload) or a postback is one turn; echoes of our own messages, deliveries and reads are not.
-- Buttons are quick replies (at most 3 here, titles of at most 20 characters, as on WhatsApp:
-  responses with longer titles have a ``channel: facebook`` variation); texts are split at 2000
+- Buttons are quick replies (at most 13, Meta's limit; titles of at most 20 characters, as on
+  WhatsApp: responses with longer titles have a ``channel: facebook`` variation); texts are split at 2000
   characters; the helpdesk's agent marker is never sent as a message."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any, Dict, List, Optional, Text
 
 from bot.channels.messenger import MEDIA, MessageHandler, MessengerOutput
 from bot.channels.meta import MetaInput
-from bot.channels.whatsapp import MAX_BUTTONS, MAX_TITLE, _list
+from bot.channels.whatsapp import MAX_TITLE, _list
+
+MAX_QUICK_REPLIES = 13
 
 
 class FacebookOutput(MessengerOutput):
@@ -36,7 +38,7 @@ class FacebookOutput(MessengerOutput):
                     "title": str(b.get("title", ""))[:MAX_TITLE],
                     "payload": str(b.get("payload", "")),
                 }
-                for b in buttons[:MAX_BUTTONS]
+                for b in buttons[:MAX_QUICK_REPLIES]
             ]
         body = {"recipient": {"id": address}, "messaging_type": "RESPONSE", "message": message}
         sent = await self.desk.deliver(

@@ -5,21 +5,23 @@
 - ``entry[].changes[].value.messages[]``: each message of a batch is one turn, in order; text
   messages and reply-button presses (their id is the payload) are taken, other kinds are not;
   ``statuses[]`` (sent, delivered, read) cause no turn.
-- Buttons are interactive reply buttons: at most 3, titles of at most 20 characters (responses
-  with longer titles have a ``channel: whatsapp`` variation in domain.yml); texts are split at
-  4096 characters (1024 for the text that carries buttons) and never get a link preview."""
+- Buttons are interactive reply buttons: at most 3 a message, so a fourth and later follow in
+  messages of their own under an ellipsis; titles of at most 20 characters (responses with longer
+  titles have a ``channel: whatsapp`` variation in domain.yml); texts are split at 4096 characters
+  (1024 for the text that carries buttons) and never get a link preview."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from bot.channels.messenger import MEDIA, MessageHandler, MessengerOutput, log
+from bot.channels.messenger import MEDIA, MessageHandler, MessengerOutput
 from bot.channels.meta import MetaInput
 from recoverydesk.domain.message_splitting import split_text
 
 MAX_BUTTONS = 3
 MAX_TITLE = 20
 MAX_BUTTON_BODY = 1024
+MORE_CHOICES = "…"  # the body of a message that only carries more buttons: punctuation, no language
 
 
 class WhatsAppOutput(MessengerOutput):
@@ -37,7 +39,10 @@ class WhatsAppOutput(MessengerOutput):
             parts = split_text(text, MAX_BUTTON_BODY) if not head or len(tail) > MAX_BUTTON_BODY else [head, tail]
             await super()._send(conversation, "\n\n".join(parts[:-1]), [], from_agent)
             text = parts[-1]
-        await super()._send(conversation, text, buttons, from_agent)
+        groups = [buttons[start : start + MAX_BUTTONS] for start in range(0, len(buttons), MAX_BUTTONS)] or [[]]
+        await super()._send(conversation, text, groups[0], from_agent)
+        for group in groups[1:]:
+            await super()._send(conversation, MORE_CHOICES, group, from_agent)
 
     async def deliver(
         self, conversation: str, address: str, text: str, buttons: List[Dict[Text, Any]], from_agent: bool = False
@@ -45,8 +50,6 @@ class WhatsAppOutput(MessengerOutput):
         settings = self.parts.settings.messengers
         body: Dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": address}
         if buttons:
-            if len(buttons) > MAX_BUTTONS:
-                log.warning("messenger.buttons_dropped", extra={"channel": "whatsapp", "count": len(buttons)})
             body["type"] = "interactive"
             body["interactive"] = {
                 "type": "button",

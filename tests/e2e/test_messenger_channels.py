@@ -203,6 +203,27 @@ async def test_on_whatsapp_the_customer_is_told_once_that_a_typed_secret_stays_i
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
+async def test_every_choice_of_a_six_button_question_reaches_the_customer_within_the_platform_limits(
+    channel, settings, platform
+):
+    customer = customer_on(channel, settings, platform)
+    calls = customer.say_raw(customer.message("I think I've been hacked"))
+    choices = [button for call in calls for button in buttons_of(call)]
+    assert [payload for _title, payload in choices] == [
+        "/report_unauthorized_transaction",
+        "/report_unrecognized_login",
+        "/report_data_change",
+        "/report_phishing",
+        "/report_account_locked",
+        "/inform_unsure",
+    ]
+    assert all(len(title) <= 20 for title, _payload in choices)
+    if channel == "whatsapp":  # three reply buttons a message: the question, then the rest under an ellipsis
+        assert [len(buttons_of(call)) for call in calls[-2:]] == [3, 3]
+        assert "What did you notice?" in text_of(calls[-2]) and text_of(calls[-1]) == "…"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_a_replayed_platform_message_makes_one_turn(channel, settings, platform):
     customer = customer_on(channel, settings, platform)
     update = customer.message("hello")

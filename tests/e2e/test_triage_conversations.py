@@ -45,10 +45,10 @@ async def test_ongoing_access_raises_a_sign_in_report_to_urgent(settings, custom
 async def test_a_vague_report_is_asked_what_happened_and_the_choice_sets_the_category(settings, customer):
     [question] = await customer.say("I think I've been hacked")
     assert [b["title"] for b in question["quick_replies"]] == [
-        "Money moved without me",
-        "A sign-in I don't recognise",
-        "My details were changed",
-        "An email or call asking for codes",
+        "Money moved",
+        "Unknown sign-in",
+        "Details changed",
+        "Asked for my codes",
         "I'm locked out",
         "I'm not sure",
     ]
