@@ -60,8 +60,12 @@ class PostgresDatabase:
 
     def create(self) -> "PostgresDatabase":
         asyncio.run(_admin(f'CREATE DATABASE "{self.name}"'))
-        asyncio.run(upgrade(sqlalchemy_url(self.url)))
-        asyncio.run(_admin("ALTER ROLE recoverydesk_app LOGIN"))
+        try:
+            asyncio.run(upgrade(sqlalchemy_url(self.url)))
+            asyncio.run(_admin("ALTER ROLE recoverydesk_app LOGIN"))
+        except BaseException:
+            self.drop()  # a failed set-up leaves no database behind
+            raise
         return self
 
     def drop(self) -> None:
