@@ -20,7 +20,7 @@ async def health(_request: Request) -> response.HTTPResponse:
 
 async def ready(request: Request) -> response.HTTPResponse:
     if not await services(request).ready():
-        return error_body(503, "unavailable", "Redis is not reachable.")
+        return error_body(503, "unavailable", "Redis or the database is not reachable.")
     return response.json({"status": "ready"})
 
 

@@ -340,7 +340,11 @@ class HelpdeskServices:
             conversations=conversations,
             feed=feed,
             operations=Operations(
-                client, metrics, tickets, (OutboxBacklog(client, "mail"), OutboxBacklog(client, "tickets"))
+                client,
+                metrics,
+                tickets,
+                (OutboxBacklog(client, "mail"), OutboxBacklog(client, "tickets")),
+                database=audit,
             ),
         )
 

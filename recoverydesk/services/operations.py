@@ -1,5 +1,6 @@
 """What an on-call person reads at ``/metrics``: the cross-process counters plus gauges computed at
-scrape time from what Redis already holds (outbox backlogs, the open ticket queue, Redis itself).
+scrape time from what Redis already holds (outbox backlogs, the open ticket queue, Redis itself),
+and whether the system of record (the SQL database) answers.
 
 The gauges carry no customer data: their only labels are an outbox name and a ticket priority."""
 
@@ -9,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Protocol
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from redis.asyncio import Redis
@@ -26,12 +27,18 @@ log = logging.getLogger("recoverydesk.operations")
 MAX_OPEN_TICKETS = 100_000
 GAUGES = {
     "recoverydesk_redis_up": "1 when the plugin's Redis answered this scrape, 0 when it did not.",
+    "recoverydesk_database_up": "1 when the system of record (SQL) answered this scrape, 0 when it did not.",
     "recoverydesk_outbox_depth": "Deliveries waiting in a durable outbox (mail, tickets).",
     "recoverydesk_outbox_oldest_seconds": "Age of the oldest waiting delivery in an outbox (0 when empty).",
     "recoverydesk_open_tickets": "Open tickets (new, open, pending), by priority.",
     "recoverydesk_open_ticket_oldest_seconds": "Age of the oldest open ticket, by priority (0 when none).",
     "recoverydesk_unclaimed_urgent_tickets": "Open urgent tickets no agent holds.",
 }
+
+
+class Reachable(Protocol):
+    async def ping(self) -> None:
+        """Raises when the store does not answer."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,16 @@ def _gauge(name: str, labels: Optional[list[str]] = None) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, GAUGES[name], labels=labels)
 
 
-def gauge_families(redis_up: bool, backlogs: Iterable[Backlog], queue: Optional[TicketQueue]) -> list[Metric]:
-    """The on-call gauges; without Redis only ``recoverydesk_redis_up`` (0) has a value."""
+def gauge_families(
+    redis_up: bool, backlogs: Iterable[Backlog], queue: Optional[TicketQueue], database_up: Optional[bool] = None
+) -> list[Metric]:
+    """The on-call gauges; without Redis only ``recoverydesk_redis_up`` (0) and the database's gauge
+    have a value."""
     up = _gauge("recoverydesk_redis_up")
     up.add_metric([], 1.0 if redis_up else 0.0)
+    database = _gauge("recoverydesk_database_up")
+    if database_up is not None:
+        database.add_metric([], 1.0 if database_up else 0.0)
     depth = _gauge("recoverydesk_outbox_depth", ["outbox"])
     oldest = _gauge("recoverydesk_outbox_oldest_seconds", ["outbox"])
     for backlog in backlogs:
@@ -90,7 +103,7 @@ def gauge_families(redis_up: bool, backlogs: Iterable[Backlog], queue: Optional[
             open_tickets.add_metric([priority], count)
             oldest_ticket.add_metric([priority], round(queue.oldest_by_priority[priority], 3))
         unclaimed.add_metric([], queue.unclaimed_urgent)
-    return [up, depth, oldest, open_tickets, oldest_ticket, unclaimed]
+    return [up, database, depth, oldest, open_tickets, oldest_ticket, unclaimed]
 
 
 @dataclass
@@ -101,9 +114,21 @@ class Operations:
     metrics: Metrics
     tickets: TicketStore
     outboxes: tuple[OutboxBacklog, ...]
+    database: Optional[Reachable] = None
+
+    async def _database_up(self) -> Optional[bool]:
+        if self.database is None:
+            return None
+        try:
+            await self.database.ping()
+        except Exception as exc:  # any failure of the database's driver means it did not answer
+            log.warning("operations.scrape_without_database", extra={"kind": type(exc).__name__})
+            return False
+        return True
 
     async def scrape(self, now: Optional[float] = None) -> Scrape:
         now = time.time() if now is None else now
+        database_up = await self._database_up()
         try:
             await self.redis.ping()
             counters = await self.metrics.families()
@@ -112,7 +137,7 @@ class Operations:
         except (RedisError, OSError) as exc:
             # Redis down is what the scrape must still report: the counters live there, the gauge says so
             log.warning("operations.scrape_without_redis", extra={"kind": type(exc).__name__})
-            families = gauge_families(False, (), None)
+            families = gauge_families(False, (), None, database_up)
         else:
-            families = counters + gauge_families(True, backlogs, queue)
+            families = counters + gauge_families(True, backlogs, queue, database_up)
         return Scrape(exposition(families), CONTENT_TYPE)

@@ -112,6 +112,7 @@ def test_the_on_call_gauges_show_the_queue_the_outboxes_and_redis(plugin):
     _, families = _scrape(plugin.url)
     assert all(families[name].type == "gauge" for name in ("recoverydesk_redis_up", "recoverydesk_outbox_depth"))
     assert _values(families["recoverydesk_redis_up"], "recoverydesk_redis_up") == {"": 1}
+    assert _values(families["recoverydesk_database_up"], "recoverydesk_database_up") == {"": 1}
 
     depth = _values(families["recoverydesk_outbox_depth"], "recoverydesk_outbox_depth", "outbox")
     assert depth == {"mail": 1, "tickets": 2}

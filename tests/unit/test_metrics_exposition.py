@@ -42,7 +42,7 @@ def _full_exposition() -> str:
     """Everything ``/metrics`` can export: every counter and histogram and every gauge with a value."""
     queue = summarise_queue([], now=0.0)
     backlogs = [Backlog("mail", 0, 0.0), Backlog("tickets", 0, 0.0)]
-    return exposition(counter_families({}) + gauge_families(True, backlogs, queue)).decode()
+    return exposition(counter_families({}) + gauge_families(True, backlogs, queue, True)).decode()
 
 
 def exported_names() -> set[str]:
@@ -81,6 +81,14 @@ def test_gauges_without_redis_say_only_that_redis_is_down():
     assert values == {"recoverydesk_redis_up": 0.0}
 
 
+def test_the_database_gauge_reports_the_system_of_record_whether_or_not_redis_answers():
+    for redis_up, database_up in ((False, True), (True, False)):
+        families = _parse(exposition(gauge_families(redis_up, (), None, database_up)).decode())
+        values = {s.name: s.value for family in families.values() for s in family.samples}
+        assert values["recoverydesk_database_up"] == float(database_up)
+        assert values["recoverydesk_redis_up"] == float(redis_up)
+
+
 def _alert_expressions() -> list[str]:
     rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
     assert rules and all(rule.get("alert") and rule.get("expr") for rule in rules)
@@ -110,4 +118,4 @@ def test_the_check_catches_a_misspelt_metric():
 def test_the_on_call_gauges_each_have_an_alert_or_a_panel():
     gauges = {f.name for f in _parse(_full_exposition()).values() if f.type == "gauge"}
     used = {name for expr in _alert_expressions() + _dashboard_expressions() for name in METRIC_NAME.findall(expr)}
-    assert len(gauges) == 6 and gauges <= used
+    assert len(gauges) == 7 and gauges <= used
