@@ -69,9 +69,9 @@ def transcript_texts(console, role: str) -> list[str]:
     )
 
 
-def intake_ticket(settings, priority: str = "low") -> str:
+def intake_ticket(settings, priority: str = "low", conversation_id: str = "") -> str:
     """A ticket straight from the intake API, signed as the action server signs it."""
-    conversation_id = f"console-{secrets.token_urlsafe(24)}"
+    conversation_id = conversation_id or f"console-{secrets.token_urlsafe(24)}"
     body = json.dumps(
         {"category": "other", "priority": priority, "conversation_id": conversation_id, "summary": "console test"}
     ).encode()
@@ -228,6 +228,43 @@ def test_queue_filters_by_priority(agent, context, settings):
     page.select_option("select[name=priority]", "low")
     page.wait_for_url("**/console/?*priority=low*")
     assert page.locator(f"tr[data-id='{low}']").count() == 1 and page.locator(f"tr[data-id='{urgent}']").count() == 0
+
+
+def test_the_bots_progress_shows_live_and_a_never_verified_customer_is_flagged(agent, context, settings):
+    """The ticket page names an unverified customer's only channel, then shows the bot's progress as it arrives."""
+    conversation_id = f"console-{secrets.token_urlsafe(24)}"
+    ticket_id = intake_ticket(settings, "urgent", conversation_id)
+    page = signed_in_page(context, settings.helpdesk_url, agent)
+    page.goto(f"{settings.helpdesk_url}/console/tickets/{ticket_id}")
+    notice = page.locator("#unverified-notice")
+    assert notice.is_visible() and "only the chat can be used" in notice.inner_text()
+    page.wait_for_selector("#live[data-state='on']", timeout=LIVE_MS)
+
+    progress = {
+        "ticket_id": ticket_id,
+        "conversation_id": conversation_id,
+        "customer": {
+            "account_ref": "acc-console",
+            "display_name_masked": "C*** J***",
+            "verification": {"level": "basic", "methods": ["email_code"]},
+        },
+        "reported_activity": [{"id": "ev-1", "kind": "login", "ip": "203.0.113.9"}],
+        "actions_taken": ["Signed out 2 other sessions"],
+    }
+    body = json.dumps(progress).encode()
+    headers = {"Content-Type": "application/json", **sign(derive_key(settings.secret_key, "tickets"), body)}
+    request = urllib.request.Request(
+        f"{settings.helpdesk_url}/api/v1/tickets/{ticket_id}/progress", body, headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+    page.wait_for_selector("[data-field='account_ref']:has-text('acc-console')", timeout=LIVE_MS)
+    assert page.inner_text("[data-field='verified_by']") == "email_code"
+    assert "203.0.113.9" in page.inner_text("ul[data-field='reported_activity']")
+    assert "Signed out 2 other sessions" in page.inner_text("ul[data-field='actions_taken']")
+    assert page.locator("[data-field='verification']").inner_text() == "Verification: basic"
+    assert not notice.is_visible()
 
 
 def test_sign_in_failures_all_look_the_same(agent, context, settings):
