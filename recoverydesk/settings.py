@@ -84,6 +84,24 @@ def _int_or_default(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+SUPPORTED_LANGUAGES = ("en", "es", "it", "ru")  # the languages the bot has responses and examples for
+
+
+def _languages(env: Mapping[str, str]) -> tuple[tuple[str, ...], str]:
+    """LANGUAGES (comma-separated codes) and DEFAULT_LANGUAGE, checked against what the bot speaks."""
+    raw = env.get("LANGUAGES") or ",".join(SUPPORTED_LANGUAGES)
+    languages = tuple(dict.fromkeys(code.strip().lower() for code in raw.split(",") if code.strip()))
+    unknown = [code for code in languages if code not in SUPPORTED_LANGUAGES]
+    if unknown or not languages:
+        raise ConfigurationError(
+            f"LANGUAGES must list some of {', '.join(SUPPORTED_LANGUAGES)}, not {raw!r}."
+        )
+    default = (env.get("DEFAULT_LANGUAGE") or "en").strip().lower()
+    if default not in languages:
+        raise ConfigurationError(f"DEFAULT_LANGUAGE must be one of LANGUAGES ({raw}), not {default!r}.")
+    return languages, default
+
+
 def _log_format(env: Mapping[str, str]) -> str:
     value = (env.get("LOG_FORMAT") or "json").strip().lower()
     if value not in ("json", "console"):
@@ -192,6 +210,8 @@ class Settings:
     web_session_keys_file: Optional[Path] = None
     web_session_audience: Optional[str] = None  # WEB_SESSION_AUDIENCE: the `aud` those JWTs must carry, if set
     messengers: MessengerSettings = field(default_factory=MessengerSettings, repr=False)
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES  # LANGUAGES: the languages the bot speaks
+    default_language: str = "en"  # DEFAULT_LANGUAGE: used until the customer's language is known
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -210,6 +230,7 @@ class Settings:
         redis_url = env.get("REDIS_URL") or None
         if redis_url:
             RedisLocation.from_url(redis_url)  # fail early on a malformed URL
+        languages, default_language = _languages(env)
         return cls(
             root=root,
             var_dir=var_dir,
@@ -249,6 +270,8 @@ class Settings:
             web_session_keys_file=_existing_file(env, "WEB_SESSION_KEYS_FILE"),
             web_session_audience=(env.get("WEB_SESSION_AUDIENCE") or "").strip() or None,
             messengers=MessengerSettings.from_env(env),
+            languages=languages,
+            default_language=default_language,
         )
 
     def require_redis_url(self) -> str:
