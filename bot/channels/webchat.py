@@ -40,6 +40,7 @@ from recoverydesk.services.web_sessions import InvalidSessionToken, Verification
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # a BCP 47 tag, as a browser gives it
 STATIC = Path(__file__).parent / "static"
 PAGE_TEXT = re.compile(r"\{\{(utter_[a-z_]+)\}\}")
 # Engine.IO heartbeat: the page counts a connection dead after PING_INTERVAL + PING_TIMEOUT without a
@@ -193,7 +194,9 @@ class WebChatInput(InputChannel):
                 except VerificationUnavailable:
                     await _refuse(sio, sid, "unavailable", "The service is briefly unavailable; try again in a minute.")
                     return
-            await sio.save_session(sid, {"session_id": session_id})
+            locale = data.get("locale")  # a BCP 47 hint for the language, passed on with the first message
+            hint = locale[:35] if isinstance(locale, str) and LOCALE.match(locale[:35]) else None
+            await sio.save_session(sid, {"session_id": session_id, "language_hint": hint})
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
@@ -222,7 +225,17 @@ class WebChatInput(InputChannel):
                     return None
                 if not await self.parts.webchat_deliveries.first_time(joined, message_id):
                     return {"received": True}  # a re-send of a message already taken: no second turn
-            message = UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
+            session = await sio.get_session(sid)
+            hint = session.pop("language_hint", None)  # once per socket: metadata on every message costs Rasa
+            if hint:
+                await sio.save_session(sid, session)
+            message = UserMessage(
+                text,
+                WebChatOutput(sio, self.bot_message_evt),
+                joined,
+                input_channel=self.name(),
+                metadata={"language_hint": hint} if hint else None,
+            )
             turns.follow(joined, handle(message))  # the input guard refuses over-long text with a sentence
             return {"received": True}  # the ack: the page stops keeping the message
 
