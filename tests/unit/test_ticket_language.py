@@ -41,3 +41,14 @@ def test_a_ticket_keeps_its_language_and_refuses_an_unknown_one():
 def test_a_contact_record_is_tagged_with_its_language():
     record = contact_for("c", "", "", "webchat", "other", "low", [], "not_attempted", language="it")
     assert "lang:it" in record.tags
+
+
+def test_the_console_shows_a_language_badge_and_filters_by_language():
+    from helpdesk_plugin.web import console
+
+    row = console.queue_row({"id": "RD-100001", "language": "ru", "priority": "low", "status": "new"})
+    assert '<span class="badge badge--lang-ru">RU</span>' in row
+    older = console.queue_row({"id": "RD-100002", "priority": "low", "status": "new"})
+    assert "badge--lang-en" in older
+    form = console.filter_form(None, None, "it")
+    assert '<select name="language">' in form and '<option value="it" selected>it</option>' in form
