@@ -9,11 +9,13 @@ Babel's CLDR rules for the language and the placeholder's number."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 import yaml
 from babel import Locale
+from babel.dates import format_datetime
 
 from recoverydesk.settings import ROOT
 
@@ -57,6 +59,14 @@ def resolve_plural(variant: Mapping[str, Any], values: Mapping[str, Any], langua
     return resolved
 
 
+def when(moment: datetime, language: Optional[str] = None) -> str:
+    """A moment as a customer reads it in their language (Babel's CLDR formats), always in UTC."""
+    stamp = format_datetime(
+        moment.astimezone(timezone.utc), "d MMMM y, HH:mm", tzinfo=timezone.utc, locale=language or SOURCE_LANGUAGE
+    )
+    return f"{stamp} UTC"
+
+
 def text(name: str, language: Optional[str] = None, **values: Any) -> str:
     """The response's default text (its last variant) in ``language`` with ``{placeholders}`` filled."""
     variant = resolve_plural(responses(language or SOURCE_LANGUAGE)[name][-1], values, language or SOURCE_LANGUAGE)
@@ -64,9 +74,26 @@ def text(name: str, language: Optional[str] = None, **values: Any) -> str:
     return template.format(**values) if values else template
 
 
-_CHANNEL_NAMES = {"webchat": "the web chat", "socketio": "the web chat", "rest": "our messaging service"}
+# How an email names the channel a customer used, per language. (Kept here, next to the responses,
+# until the next model training can take them into domain.yml and locales/ as responses.)
+_CHANNEL_NAMES = {
+    "en": {"webchat": "the web chat", "socketio": "the web chat", "rest": "our messaging service",
+           "recovery": "the recovery chat", "other": "our {channel} channel"},
+    "es": {"webchat": "el chat web", "socketio": "el chat web", "rest": "nuestro servicio de mensajería",
+           "recovery": "el chat de recuperación", "other": "nuestro canal de {channel}"},
+    "it": {"webchat": "la chat web", "socketio": "la chat web", "rest": "il nostro servizio di messaggistica",
+           "recovery": "la chat di recupero", "other": "il nostro canale {channel}"},
+    "ru": {"webchat": "веб-чат", "socketio": "веб-чат", "rest": "наш сервис сообщений",
+           "recovery": "чат восстановления доступа", "other": "наш канал {channel}"},
+}
 
 
-def channel_name(channel: str) -> str:
-    """How an email names the channel a customer used."""
-    return _CHANNEL_NAMES.get(channel, f"our {channel} channel")
+def channel_name(channel: str, language: Optional[str] = None) -> str:
+    """How an email names the channel a customer used, in the email's language."""
+    names = _CHANNEL_NAMES.get(language or SOURCE_LANGUAGE, _CHANNEL_NAMES[SOURCE_LANGUAGE])
+    return names.get(channel) or names["other"].format(channel=channel)
+
+
+def recovery_chat(language: Optional[str] = None) -> str:
+    """The recovery chat, as a confirmation email names where a change was made."""
+    return channel_name("recovery", language)
