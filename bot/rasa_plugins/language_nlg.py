@@ -26,6 +26,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.rasa_plugins.language import GUESS
 from recoverydesk import settings
 from recoverydesk.adapters import responses
 from recoverydesk.domain.languages import conversation_language
@@ -50,12 +51,17 @@ class PluralAwareGenerator(TemplatedNaturalLanguageGenerator):
 
 
 def hints(tracker: DialogueStateTracker) -> Iterator[Any]:
-    """The channel's language hints, newest first (web chat's locale, Telegram's language_code)."""
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            hint = (event.metadata or {}).get(HINT)
-            if hint:
-                yield hint
+    """What guides replies while the slot is empty, best first: the newest weak guess from the
+    customer's own words, then the channel's hints (web chat's locale, Telegram's language_code)."""
+    users = [event for event in reversed(tracker.events) if isinstance(event, UserUttered)]
+    for event in users:
+        for entity in event.entities or []:
+            if entity.get("entity") == GUESS:
+                yield entity.get("value")
+    for event in users:
+        hint = (event.metadata or {}).get(HINT)
+        if hint:
+            yield hint
 
 
 class LanguageNLG(NaturalLanguageGenerator):

@@ -63,11 +63,14 @@ class Conversation:
     def language(self) -> str:
         """The conversation's language: the ``language`` slot, else the channel's newest hint
         (``language_hint`` metadata), else the default (as the chat's NLG decides it)."""
-        hints = (
-            (event.get("metadata") or {}).get("language_hint")
-            for event in reversed(self.events)
-            if event.get("event") == "user"
-        )
+        users = [event for event in reversed(self.events) if event.get("event") == "user"]
+        guesses = [
+            entity.get("value")
+            for event in users
+            for entity in (event.get("parse_data") or {}).get("entities") or []
+            if entity.get("entity") == "language_guess"
+        ]
+        hints = guesses + [(event.get("metadata") or {}).get("language_hint") for event in users]
         return conversation_language(self.slot("language"), hints, self.languages, self.default_language)
 
     def slot(self, name: str) -> Any:
