@@ -91,7 +91,7 @@ lint: $(BIN)/.installed
 	@SECONDS=0; $(BIN)/ruff check . && $(BIN)/mypy --strict recoverydesk/domain recoverydesk/settings.py recoverydesk/logs.py && $(DONE)
 
 nlu-eval: $(BIN)/.installed
-	$(BIN)/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 5 --out var/results/nlu
+	$(BIN)/rasa test nlu --nlu data --cross-validation --folds 5 --out var/results/nlu
 	$(BIN)/python -m recoverydesk.ops.nlu_report var/results/nlu/intent_report.json
 
 clean:

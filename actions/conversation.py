@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from recoverydesk import settings
 from recoverydesk.domain.conversation import Conversation
 
 
@@ -16,6 +17,8 @@ def conversation_of(tracker: Tracker) -> Conversation:
         channel=tracker.get_latest_input_channel() or "webchat",
         intent=(latest.get("intent") or {}).get("name"),
         text=latest.get("text") or "",
+        languages=settings.load().languages,
+        default_language=settings.load().default_language,
         intent_ranking=tuple(
             (str(r.get("name")), float(r.get("confidence") or 0.0)) for r in latest.get("intent_ranking") or []
         ),

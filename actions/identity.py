@@ -71,7 +71,7 @@ class ActionSendCode(NamedAction, action_name="action_send_code"):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         sending = await services.current().verification.send_code(
-            tracker.sender_id, (tracker.latest_message or {}).get("text") or ""
+            tracker.sender_id, (tracker.latest_message or {}).get("text") or "", conversation_of(tracker).language
         )
         if sending.result is Sending.NO_ADDRESS:
             dispatcher.utter_message(response="utter_email_not_understood")
@@ -90,7 +90,8 @@ class ActionResendCode(NamedAction, action_name="action_resend_code"):
     """A resend replaces the old code and keeps the failure count (IDV-5)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        sending = await services.current().verification.resend_code(tracker.sender_id)
+        language = conversation_of(tracker).language
+        sending = await services.current().verification.resend_code(tracker.sender_id, language)
         if sending.result is Sending.NOT_PENDING:
             return VERIFICATION.ask_to_verify(dispatcher)
         if sending.result is Sending.TOO_MANY:
@@ -179,7 +180,9 @@ class ActionSendPasswordLink(NamedAction, action_name="action_send_password_link
     """IDV-3: basic is enough without a second factor; with one, the factor is asked for first."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        sending = await services.current().verification.send_password_link(tracker.sender_id)
+        sending = await services.current().verification.send_password_link(
+            tracker.sender_id, conversation_of(tracker).language
+        )
         if sending.result is not SecureLink.SENT:
             return VERIFICATION.withhold_link(dispatcher, sending, "password")
         dispatcher.utter_message(response="utter_password_link", link=sending.link)

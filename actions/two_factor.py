@@ -41,7 +41,9 @@ class ActionSendTotpLink(NamedAction, action_name="action_send_totp_link"):
     """Explains authenticator apps and sends the enrollment page's link (10 minutes, once)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        sending = await services.current().two_factor.send_enrollment_link(tracker.sender_id)
+        sending = await services.current().two_factor.send_enrollment_link(
+            tracker.sender_id, conversation_of(tracker).language
+        )
         if sending.result is not SecureLink.SENT:
             return TWO_FACTOR.withhold_link(dispatcher, sending, "enrollment")
         dispatcher.utter_message(response="utter_totp_explain")

@@ -84,6 +84,24 @@ def _int_or_default(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+SUPPORTED_LANGUAGES = ("en", "es", "it", "ru")  # the languages the bot has responses and examples for
+
+
+def _languages(env: Mapping[str, str]) -> tuple[tuple[str, ...], str]:
+    """LANGUAGES (comma-separated codes) and DEFAULT_LANGUAGE, checked against what the bot speaks."""
+    raw = env.get("LANGUAGES") or ",".join(SUPPORTED_LANGUAGES)
+    languages = tuple(dict.fromkeys(code.strip().lower() for code in raw.split(",") if code.strip()))
+    unknown = [code for code in languages if code not in SUPPORTED_LANGUAGES]
+    if unknown or not languages:
+        raise ConfigurationError(
+            f"LANGUAGES must list some of {', '.join(SUPPORTED_LANGUAGES)}, not {raw!r}."
+        )
+    default = (env.get("DEFAULT_LANGUAGE") or "en").strip().lower()
+    if default not in languages:
+        raise ConfigurationError(f"DEFAULT_LANGUAGE must be one of LANGUAGES ({raw}), not {default!r}.")
+    return languages, default
+
+
 def _log_format(env: Mapping[str, str]) -> str:
     value = (env.get("LOG_FORMAT") or "json").strip().lower()
     if value not in ("json", "console"):
@@ -210,6 +228,8 @@ class Settings:
     database_pool_size: int = 10
     database_timeout_seconds: int = 10
     audit_retention_days: int = 400
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES  # LANGUAGES: the languages the bot speaks
+    default_language: str = "en"  # DEFAULT_LANGUAGE: used until the customer's language is known
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -228,6 +248,7 @@ class Settings:
         redis_url = env.get("REDIS_URL") or None
         if redis_url:
             RedisLocation.from_url(redis_url)  # fail early on a malformed URL
+        languages, default_language = _languages(env)
         return cls(
             root=root,
             var_dir=var_dir,
@@ -274,6 +295,8 @@ class Settings:
             database_pool_size=max(1, _int(env, "DATABASE_POOL_SIZE", 10)),
             database_timeout_seconds=max(1, _int(env, "DATABASE_TIMEOUT_SECONDS", 10)),
             audit_retention_days=max(1, _int(env, "AUDIT_RETENTION_DAYS", 400)),
+            languages=languages,
+            default_language=default_language,
         )
 
     def require_redis_url(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import re
 from typing import Any, Awaitable, Callable, Optional, Text
 
 import segno
@@ -25,6 +26,7 @@ from recoverydesk.services import channel_texts as messages
 from recoverydesk.services.password_reset import ChangeOutcome, PasswordRejected
 from recoverydesk.services.totp_enrollment import CodesOutcome, EnrollmentStart
 
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -52,7 +54,7 @@ dt{font-weight:600}dd{margin:0}ol.codes{font:18px ui-monospace,monospace;columns
 
 def page(title: str, body: str, status: int = 200) -> response.HTTPResponse:
     document = (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<!doctype html><html lang={html.escape(messages.page_language.get())}><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><link rel=stylesheet href='/secure/style.css'></head>"
         f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
@@ -83,6 +85,13 @@ class SecurePages(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         pages = Blueprint("secure_pages", __name__)
+
+        @pages.middleware("request")
+        async def speak_the_links_language(request: Request) -> None:
+            """Each page in the language its link was sent in (stored with the link's token)."""
+            token = request.path.rstrip("/").rsplit("/", 1)[-1]
+            language = await self.passwords.language_of(token) if TOKEN.match(token) else "en"
+            messages.page_language.set(language)
 
         @pages.get("/style.css")
         async def style(_: Request) -> response.HTTPResponse:

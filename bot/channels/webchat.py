@@ -23,7 +23,7 @@ import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
@@ -33,6 +33,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.input_limits import InputGuard, refuse_malformed_api_calls
 from bot.channels.redaction_hook import redacting
+from recoverydesk.domain.languages import language_of_accept_header, language_of_hint
 from recoverydesk.services import bootstrap
 from recoverydesk.services import channel_texts as messages
 from recoverydesk.services.web_sessions import InvalidSessionToken, VerificationUnavailable
@@ -40,6 +41,7 @@ from recoverydesk.services.web_sessions import InvalidSessionToken, Verification
 log = logging.getLogger("recoverydesk.webchat")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # a BCP 47 tag, as a browser gives it
 STATIC = Path(__file__).parent / "static"
 PAGE_TEXT = re.compile(r"\{\{(utter_[a-z_]+)\}\}")
 # Engine.IO heartbeat: the page counts a connection dead after PING_INTERVAL + PING_TIMEOUT without a
@@ -56,11 +58,20 @@ PAGE_HEADERS = {
 }
 
 
-@lru_cache(maxsize=1)
-def chat_page() -> str:
-    """webchat.html with each ``{{utter_name}}`` replaced by that response's text, escaped."""
+@lru_cache(maxsize=8)
+def chat_page(language: str = "en") -> str:
+    """webchat.html in ``language``: each ``{{utter_name}}`` replaced by that response's text, escaped."""
     template = (STATIC / "webchat.html").read_text(encoding="utf-8")
-    return PAGE_TEXT.sub(lambda found: html.escape(messages.text(found.group(1)), quote=True), template)
+    template = template.replace('<html lang="en">', f'<html lang="{language}">', 1)
+    return PAGE_TEXT.sub(
+        lambda found: html.escape(messages.text(found.group(1), language=language), quote=True), template
+    )
+
+
+def page_language(locale: Optional[str], accept_language: Optional[str], languages: Sequence[str], default: str) -> str:
+    """The chat page's own language: ``?locale=`` (a BCP 47 tag), else the browser's Accept-Language,
+    else the default. The conversation's language is still decided by what the customer writes."""
+    return language_of_hint(locale, languages) or language_of_accept_header(accept_language, languages) or default
 
 
 class WebChatOutput(SocketIOOutput):
@@ -153,8 +164,15 @@ class WebChatInput(InputChannel):
         chat = ChatBlueprint(self.parts.settings.rasa_token, sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
-        async def page(_: Request) -> response.HTTPResponse:
-            return response.html(chat_page(), headers=PAGE_HEADERS)
+        async def page(request: Request) -> response.HTTPResponse:
+            settings = self.parts.settings
+            language = page_language(
+                request.args.get("locale"),
+                request.headers.get("accept-language"),
+                settings.languages,
+                settings.default_language,
+            )
+            return response.html(chat_page(language), headers={**PAGE_HEADERS, "Content-Language": language})
 
         @chat.route("/<name:(webchat\\.js|webchat\\.css)>", methods=["GET"])
         async def asset(_: Request, name: str) -> response.HTTPResponse:
@@ -193,7 +211,9 @@ class WebChatInput(InputChannel):
                 except VerificationUnavailable:
                     await _refuse(sio, sid, "unavailable", "The service is briefly unavailable; try again in a minute.")
                     return
-            await sio.save_session(sid, {"session_id": session_id})
+            locale = data.get("locale")  # a BCP 47 hint for the language, passed on with the first message
+            hint = locale[:35] if isinstance(locale, str) and LOCALE.match(locale[:35]) else None
+            await sio.save_session(sid, {"session_id": session_id, "language_hint": hint})
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
@@ -222,7 +242,17 @@ class WebChatInput(InputChannel):
                     return None
                 if not await self.parts.webchat_deliveries.first_time(joined, message_id):
                     return {"received": True}  # a re-send of a message already taken: no second turn
-            message = UserMessage(text, WebChatOutput(sio, self.bot_message_evt), joined, input_channel=self.name())
+            session = await sio.get_session(sid)
+            hint = session.pop("language_hint", None)  # once per socket: metadata on every message costs Rasa
+            if hint:
+                await sio.save_session(sid, session)
+            message = UserMessage(
+                text,
+                WebChatOutput(sio, self.bot_message_evt),
+                joined,
+                input_channel=self.name(),
+                metadata={"language_hint": hint} if hint else None,
+            )
             turns.follow(joined, handle(message))  # the input guard refuses over-long text with a sentence
             return {"received": True}  # the ack: the page stops keeping the message
 

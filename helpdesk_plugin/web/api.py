@@ -39,7 +39,9 @@ async def add_progress(request: Request, ticket_id: str) -> response.HTTPRespons
 
 async def list_tickets(request: Request, session: AgentSession) -> response.HTTPResponse:
     args = request.args
-    tickets = await services(request).tickets.queue(args.get("status"), args.get("queue"), args.get("priority"))
+    tickets = await services(request).tickets.queue(
+        args.get("status"), args.get("queue"), args.get("priority"), args.get("language")
+    )
     return response.json({"tickets": [t.to_dict() for t in tickets]})
 
 

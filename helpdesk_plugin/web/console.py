@@ -21,6 +21,7 @@ from sanic.request import Request
 from helpdesk_plugin.web.routes import Route, services
 from recoverydesk.domain.errors import NotFound, SignInFailed
 from recoverydesk.domain.incidents import ANSWER_KEYS, DATA_KINDS, MAX_ANSWER, MAX_TITLE
+from recoverydesk.domain.languages import SUPPORTED as LANGUAGES
 from recoverydesk.domain.tickets import PRIORITIES, STATUSES, is_ticket_id
 from recoverydesk.services.agents import AgentSession
 
@@ -214,7 +215,13 @@ def login_page(csrf: str, error: str = "") -> str:
     return document("Sign in", body, "login")
 
 
-def filter_form(status: str | None, priority: str | None) -> str:
+def language_badge(ticket: Mapping[str, Any]) -> str:
+    """The conversation's language (issue 16): tickets filed before languages are English."""
+    language = ticket.get("language") or "en"
+    return badge("lang", language, str(language).upper())
+
+
+def filter_form(status: str | None, priority: str | None, language: str | None = None) -> str:
     def options(values: Iterable[str], chosen: str | None, blank: str) -> str:
         first = f'<option value="">{_e(blank)}</option>'
         return first + "".join(
@@ -225,6 +232,7 @@ def filter_form(status: str | None, priority: str | None) -> str:
         '<form class="filters" method="get" action="/console/" id="filters">'
         f'<label>Status <select name="status">{options(STATUSES, status, "all open")}</select></label>'
         f'<label>Priority <select name="priority">{options(PRIORITIES, priority, "any")}</select></label>'
+        f'<label>Language <select name="language">{options(LANGUAGES, language, "any")}</select></label>'
         '<button type="submit" class="button button--quiet">Filter</button></form>'
     )
 
@@ -241,6 +249,7 @@ def queue_row(ticket: Mapping[str, Any]) -> str:
         f"<td>{badge('status', ticket.get('status'))}</td>"
         f"<td>{_e(_words(ticket.get('category')))}</td>"
         f"<td>{_e(ticket.get('channel'))}</td>"
+        f"<td>{language_badge(ticket)}</td>"
         f"<td>{verification_badge(level)}</td>"
         f"<td>{_e(owner_short(ticket.get('control') or {}))}</td>"
         f"<td>{sla_element(ticket)}</td>"
@@ -250,15 +259,21 @@ def queue_row(ticket: Mapping[str, Any]) -> str:
 
 
 def queue_page(
-    session: AgentSession, tickets: list[Mapping[str, Any]], status: str | None, priority: str | None
+    session: AgentSession,
+    tickets: list[Mapping[str, Any]],
+    status: str | None,
+    priority: str | None,
+    language: str | None = None,
 ) -> str:
-    rows = "".join(queue_row(t) for t in tickets) or '<tr class="empty"><td colspan="9">No tickets match.</td></tr>'
+    rows = "".join(queue_row(t) for t in tickets) or '<tr class="empty"><td colspan="10">No tickets match.</td></tr>'
     body = (
         '<main class="page">'
         '<div class="page__head"><h1>Queue</h1><span class="live" id="live" data-state="off">Connecting…</span></div>'
-        f'{filter_form(status, priority)}<div id="status" class="status" role="status" aria-live="polite"></div>'
+        f"{filter_form(status, priority, language)}"
+        '<div id="status" class="status" role="status" aria-live="polite"></div>'
         '<div class="table-wrap"><table class="queue"><thead><tr>'
-        "<th>Ticket</th><th>Priority</th><th>Status</th><th>Category</th><th>Channel</th><th>Verification</th>"
+        "<th>Ticket</th><th>Priority</th><th>Status</th><th>Category</th><th>Channel</th><th>Language</th>"
+        "<th>Verification</th>"
         "<th>Owner</th><th>SLA</th><th>Created (UTC)</th></tr></thead>"
         f'<tbody id="queue-rows">{rows}</tbody></table></div></main>'
     )
@@ -288,6 +303,7 @@ def ticket_header(ticket: Mapping[str, Any]) -> str:
         f'<span data-field="status">{badge("status", ticket.get("status"))}</span>'
         f'<span class="fact">{_e(_words(ticket.get("category")))}</span>'
         f'<span class="fact">via {_e(ticket.get("channel"))}</span>'
+        f'<span data-field="language">{language_badge(ticket)}</span>'
         f'<span class="fact" data-field="sla">SLA {sla_element(ticket)}</span>'
         "</div>"
         f'<p class="owner" id="owner">{_e(owner_text(ticket.get("control") or {}))}</p>'
@@ -606,8 +622,9 @@ async def queue(request: Request) -> response.HTTPResponse:
         return _see_other(LOGIN_PATH)
     status = _choice(request.args.get("status"), STATUSES)
     priority = _choice(request.args.get("priority"), PRIORITIES)
-    tickets = await services(request).tickets.queue(status, None, priority)
-    return _html(queue_page(session, [t.to_dict() for t in tickets], status, priority))
+    language = _choice(request.args.get("language"), LANGUAGES)
+    tickets = await services(request).tickets.queue(status, None, priority, language)
+    return _html(queue_page(session, [t.to_dict() for t in tickets], status, priority, language))
 
 
 async def ticket(request: Request, ticket_id: str) -> response.HTTPResponse:

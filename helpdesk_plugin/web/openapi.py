@@ -19,6 +19,7 @@ from sanic.request import Request
 
 from helpdesk_plugin.web.errors import SANIC_CODES, STATUSES
 from recoverydesk.domain.incidents import ANSWER_KEYS, DATA_KINDS
+from recoverydesk.domain.languages import SUPPORTED as LANGUAGES
 from recoverydesk.domain.needs import NEEDS
 from recoverydesk.domain.tickets import STATUSES as TICKET_STATUSES
 from recoverydesk.domain.tickets import TRANSCRIPT_ROLES, VERIFICATION_LEVELS
@@ -81,6 +82,7 @@ SCHEMAS: dict[str, Any] = {
             "tags": _strings(),
             "sla_due_at": {"type": "string", "format": "date-time"},
             "channel": {"type": "string"},
+            "language": {"enum": list(LANGUAGES)},
             "conversation_id": {"type": "string"},
             "customer": _object(
                 {
@@ -117,6 +119,7 @@ SCHEMAS: dict[str, Any] = {
             "priority": {"enum": list(PRIORITIES)},
             "queue": {"type": "string", "maxLength": 50},
             "channel": {"type": "string", "maxLength": 50},
+            "language": {"enum": list(LANGUAGES)},
             "conversation_id": {"type": "string", "maxLength": 200},
             "customer": {"type": "object"},
             "summary": {"type": "string", "maxLength": 4000},
@@ -328,6 +331,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             ("status", {"enum": list(TICKET_STATUSES)}),
             ("queue", {"type": "string"}),
             ("priority", {"enum": list(PRIORITIES)}),
+            ("language", {"enum": list(LANGUAGES)}),
         ),
     ),
     ("GET", f"{API}/tickets/<ticket_id>"): Operation(

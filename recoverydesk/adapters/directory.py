@@ -22,6 +22,7 @@ from recoverydesk.domain.accounts import (
     valid_email,
 )
 from recoverydesk.domain.crypto import SecretBox
+from recoverydesk.domain.languages import SUPPORTED as SUPPORTED_LANGUAGES
 from recoverydesk.domain.passwords import hash_password
 
 
@@ -36,7 +37,13 @@ class AccountDirectory:
         self._box = box
 
     async def add(
-        self, email: str, name: str, password: str, phone: Optional[str] = None, totp_secret: Optional[str] = None
+        self,
+        email: str,
+        name: str,
+        password: str,
+        phone: Optional[str] = None,
+        totp_secret: Optional[str] = None,
+        language: Optional[str] = None,
     ) -> Account:
         email = normalise_email(email)
         if not valid_email(email):
@@ -45,6 +52,8 @@ class AccountDirectory:
             raise AccountError("The name must not be empty.")
         if not password:
             raise AccountError("The password must not be empty.")
+        if language is not None and language not in SUPPORTED_LANGUAGES:
+            raise AccountError(f"The language must be one of {', '.join(SUPPORTED_LANGUAGES)}, not {language!r}.")
         if totp_secret is not None:
             try:
                 pyotp.TOTP(totp_secret).now()
@@ -59,6 +68,7 @@ class AccountDirectory:
             phone=phone,
             has_totp=totp_secret is not None,
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            language=language or "en",
         )
         sealed = self._box.seal(totp_secret, totp_context(account.ref)) if totp_secret else None
         await self.store.add(account, hash_password(password), sealed)

@@ -20,6 +20,7 @@ class LinkGrant:
     account_ref: str
     conversation_id: str
     purpose: str
+    language: str = "en"  # the conversation's language when the link was sent: the page speaks it
 
 
 def _key(token: str) -> str:
@@ -35,9 +36,10 @@ class SecureLinks:
         self._redis = redis
         self._base = public_base_url.rstrip("/")
 
-    async def issue(self, account_ref: str, conversation_id: str, purpose: str) -> str:
+    async def issue(self, account_ref: str, conversation_id: str, purpose: str, language: str = "en") -> str:
         token = secrets.token_urlsafe(32)
         grant = {"account_ref": account_ref, "conversation_id": conversation_id, "purpose": purpose}
+        grant["language"] = language
         pipe = self._redis.pipeline(transaction=True)
         pipe.set(_key(token), json.dumps(grant), ex=LINK_TTL_SECONDS[purpose])
         pipe.sadd(_by_account(account_ref), _key(token))
@@ -49,6 +51,11 @@ class SecureLinks:
         raw = await self._redis.get(_key(token))
         grant = LinkGrant(**json.loads(raw)) if raw else None
         return grant if grant and grant.purpose == purpose else None
+
+    async def language_of(self, token: str) -> Optional[str]:
+        """The language a link was sent in (any purpose), without using it up; None for a dead link."""
+        raw = await self._redis.get(_key(token))
+        return LinkGrant(**json.loads(raw)).language if raw else None
 
     async def consume(self, token: str, purpose: str) -> Optional[LinkGrant]:
         """The grant, exactly once."""

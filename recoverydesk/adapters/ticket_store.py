@@ -179,6 +179,7 @@ class TicketStore:
         queue: Optional[str] = None,
         priority: Optional[str] = None,
         limit: int = 500,
+        language: Optional[str] = None,
     ) -> list[Ticket]:
         """The queue, ordered by priority then SLA due time; open tickets unless a status is asked."""
         if status is None or status in OPEN_STATUSES:
@@ -192,6 +193,7 @@ class TicketStore:
             if (status is None or t.status == status)
             and (queue is None or t.queue == queue)
             and (priority is None or t.priority == priority)
+            and (language is None or t.language == language)
         ]
         selected.sort(key=queue_score)
         return selected[:limit]

@@ -113,6 +113,7 @@ class Account:
     created_at: str = ""
     previous_emails: list[str] = field(default_factory=list)
     email_changed_at: str = ""
+    language: str = "en"  # preferred language (issue 16): for emails sent outside a conversation
 
     def public(self) -> dict[str, Any]:
         """What `accounts show` prints: never a password hash or TOTP seed."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional
 
-from recoverydesk.domain.needs import LANGUAGE, incidents_in, needs_in
+from recoverydesk.domain.needs import incidents_in, needs_in
 
 OUTCOMES = ("contained", "handed_off")
 VERIFICATION_OUTCOMES = ("not_attempted", "not_completed", "basic", "strong", "sent_to_person")
@@ -73,11 +73,12 @@ def contact_for(
     verification: str,
     ticket_id: Optional[str] = None,
     closed: bool = False,
+    language: str = "en",
 ) -> Contact:
     """The record for a conversation's current state; tags gain lang:, channel: and verified:."""
     level = verification if verification in ("basic", "strong") else "none"
     full = {t for t in tags if not t.startswith(("lang:", "channel:", "verified:"))}
-    full |= {f"lang:{LANGUAGE}", f"channel:{channel}", f"verified:{level}"}
+    full |= {f"lang:{language}", f"channel:{channel}", f"verified:{level}"}
     if not needs_in(sorted(full)):
         full.add("need:other")
     return Contact(

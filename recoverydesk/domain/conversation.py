@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Optional
 
+from recoverydesk.domain.languages import SUPPORTED, conversation_language
 from recoverydesk.domain.redaction import mask_email, redact_text
 
 MAX_TRANSCRIPT_ENTRIES = 200
@@ -54,7 +55,23 @@ class Conversation:
     intent: Optional[str] = None
     text: str = ""
     intent_ranking: tuple[tuple[str, float], ...] = ()  # the classifier's best guesses, best first
+    languages: tuple[str, ...] = SUPPORTED  # LANGUAGES
+    default_language: str = "en"  # DEFAULT_LANGUAGE
 
+
+    @property
+    def language(self) -> str:
+        """The conversation's language: the ``language`` slot, else the channel's newest hint
+        (``language_hint`` metadata), else the default (as the chat's NLG decides it)."""
+        users = [event for event in reversed(self.events) if event.get("event") == "user"]
+        guesses = [
+            entity.get("value")
+            for event in users
+            for entity in (event.get("parse_data") or {}).get("entities") or []
+            if entity.get("entity") == "language_guess"
+        ]
+        hints = guesses + [(event.get("metadata") or {}).get("language_hint") for event in users]
+        return conversation_language(self.slot("language"), hints, self.languages, self.default_language)
 
     def slot(self, name: str) -> Any:
         return self.slots.get(name)

@@ -23,7 +23,6 @@ NEEDS = (
     "need:other",
 )
 VERIFIED_VALUES = ("none", "basic", "strong")
-LANGUAGE = "en"
 # Tag families whose values are checked: anything else of the form word:value stays free.
 CONTROLLED_PREFIXES = ("need", "verified", "incident", "lang", "channel")
 _INCIDENT_ID = re.compile(r"^INC-[0-9]{4,}$")

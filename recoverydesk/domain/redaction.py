@@ -29,6 +29,22 @@ _NOT_A_SECRET = (
 _DECLARED_SECRET = re.compile(
     rf"\b(password|passcode|passwd|pin|pwd)(\s*(?:is|was|:|=)\s*)(?!(?:{_NOT_A_SECRET})\b)\S+", re.IGNORECASE
 )
+# The same in Spanish, Italian and Russian (issue 16): "mi contraseña es …", "la clave: …",
+# "la mia password è …", "мой пароль: …", "пароль — …", with the words that describe a password
+# rather than reveal it ("ha sido cambiada", "è stata cambiata", "был изменен") kept.
+_NOT_A_SECRET_ES_IT_RU = (
+    "cambiad[ao]s?|robad[ao]|incorrect[ao]|err[oó]ne[ao]|no|ya|nueva|vieja|otra|muy|demasiado|d[eé]bil|"
+    "inv[aá]lid[ao]|caducad[ao]|bloquead[ao]|hackead[ao]|la\\s+misma|"
+    "stata|cambiata|sbagliata|errata|rubata|non|gi[aà]|nuova|vecchia|scaduta|bloccata|troppo|debole|la\\s+stessa|"
+    "был|была|не|уже|изменен|изменён|сменили|украли|неверн\\w*|неправильн\\w*|новый|старый|слабый|"
+    "\\[secret"
+)
+_DECLARED_SECRET_ES_IT_RU = re.compile(
+    r"(?<!\w)(contrase[ñn]a|clave|pin|password|parola\s+d['’]ordine|пароль|пин(?:-?код)?)"
+    r"(\s*(?:es|era|fue|:|=|è|e['’]|é|—|–|-|это|был|была)\s*|\s+(?=\S*\d))"
+    rf"(?!(?:{_NOT_A_SECRET_ES_IT_RU})(?!\w))\S+",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ def redact(text: str) -> Redacted:
     cleaned = _SEED.sub(SECRET_PLACEHOLDER, cleaned)
     cleaned = _LINK_TOKEN.sub(lambda m: m.group(1) + SECRET_PLACEHOLDER, cleaned)
     cleaned = _DECLARED_SECRET.sub(lambda m: m.group(1) + m.group(2) + SECRET_PLACEHOLDER, cleaned)
+    cleaned = _DECLARED_SECRET_ES_IT_RU.sub(lambda m: m.group(1) + m.group(2) + SECRET_PLACEHOLDER, cleaned)
     return Redacted(
         text=cleaned,
         code=codes[0] if len(codes) == 1 else None,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Optional
 
 from recoverydesk.domain.errors import Conflict, InvalidRequest
+from recoverydesk.domain.languages import SUPPORTED as LANGUAGES
 from recoverydesk.domain.needs import UnknownTag, check_tag
 from recoverydesk.domain.redaction import redact_text
 from recoverydesk.domain.triage import CATEGORIES, PRIORITIES
@@ -72,6 +73,7 @@ class Ticket:
     actions_taken: list[str] = field(default_factory=list)
     transcript: list[dict[str, str]] = field(default_factory=list)
     control: dict[str, Optional[str]] = field(default_factory=lambda: {"owner": "bot", "agent": None})
+    language: str = "en"  # the conversation's language (issue 16); tickets filed before it are English
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -178,6 +180,7 @@ def new_ticket(
         tags=validate_tags(_string_list(payload, "tags")),
         sla_due_at=iso(now + timedelta(minutes=sla_minutes[priority])),
         channel=_text(payload, "channel", "webchat", 50),
+        language=_choice(payload, "language", LANGUAGES, "en"),
         conversation_id=_text(payload, "conversation_id", limit=200),
         customer=_customer(payload),
         summary=redact_text(_text(payload, "summary", "")),

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Iterator, Optional
 from recoverydesk import logs
 from recoverydesk import settings as settings_module
 from recoverydesk.domain.accounts import EVENT_KINDS
+from recoverydesk.domain.languages import SUPPORTED as SUPPORTED_LANGUAGES
 from recoverydesk.ops.stack import (
     Stack,
     StackError,
@@ -193,7 +194,7 @@ def _run_with_directory(settings: Settings, work: Callable[[Any], Awaitable[Any]
 
 def cmd_accounts_add(settings: Settings, args: argparse.Namespace) -> int:
     account = _run_with_directory(
-        settings, lambda d: d.add(args.email, args.name, args.password, args.phone, args.totp_secret)
+        settings, lambda d: d.add(args.email, args.name, args.password, args.phone, args.totp_secret, args.language)
     )
     _say(json.dumps(account.public(), indent=2))
     return 0
@@ -392,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     account_add.add_argument("--password", required=True)
     account_add.add_argument("--phone")
     account_add.add_argument("--totp-secret", help="base32 seed of an already bound authenticator")
+    account_add.add_argument(
+        "--language", choices=SUPPORTED_LANGUAGES, help="preferred language for emails sent outside a conversation"
+    )
     account_add.set_defaults(run=cmd_accounts_add)
     add_event = accounts.add_parser("add-event", help="record activity on an account")
     add_event.add_argument("--email", required=True)

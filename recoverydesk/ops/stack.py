@@ -166,6 +166,7 @@ def runtime_endpoints(settings: Settings, actions_url: Optional[str] = None) -> 
     if where.username:
         redis_common["username"] = where.username
     return {
+        "nlg": {"type": "bot.rasa_plugins.language_nlg.LanguageNLG"},  # replies in the conversation's language
         "action_endpoint": {"url": actions_url or settings.actions_url},
         "tracker_store": {
             "type": "bot.rasa_plugins.tracker_store.RedactingRedisTrackerStore",

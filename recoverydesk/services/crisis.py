@@ -112,6 +112,7 @@ class CrisisService:
                 verification=verification_outcome(verified.level, conversation.slot("verify_step")),
                 ticket_id=ticket_id or conversation.slot("ticket_id"),
                 closed=closed,
+                language=conversation.language,
             )
             await self.contacts.save(contact, started)
         except RedisError as exc:

@@ -13,7 +13,7 @@ from recoverydesk.adapters.ticket_outbox import Escalation, TicketOutbox
 from recoverydesk.adapters.traffic_limits import OverLimit
 from recoverydesk.domain.accounts import Account
 from recoverydesk.domain.conversation import Conversation, escalation_key, transcript
-from recoverydesk.domain.needs import LANGUAGE, needs_for, needs_in
+from recoverydesk.domain.needs import needs_for, needs_in
 from recoverydesk.domain.triage import (
     HOW_TO_INTENT,
     Evidence,
@@ -116,7 +116,7 @@ def _second_factor_trouble(conversation: Conversation) -> bool:
 
 def ticket_tags(conversation: Conversation, category: str, incident_tags: list[str]) -> list[str]:
     """The tags the bot files: needs, incident, channel and language (the verified: tag comes last)."""
-    tags = sorted(set(incident_tags + [f"channel:{conversation.channel}", f"lang:{LANGUAGE}"]))
+    tags = sorted(set(incident_tags + [f"channel:{conversation.channel}", f"lang:{conversation.language}"]))
     if _second_factor_trouble(conversation):  # a lost phone or failed codes: the authenticator needs resetting
         tags = sorted(set(tags + ["need:mfa_reset"]))
     if not needs_in(tags):  # asked for a person before saying what happened
@@ -144,6 +144,7 @@ def bot_ticket(
         "category": category,
         "priority": priority,
         "channel": conversation.channel,
+        "language": conversation.language,
         "conversation_id": conversation.id,
         "customer": {
             "account_ref": account.ref if account else "",

@@ -137,13 +137,13 @@ class Handoff:
         values = {
             "ticket_id": ticket.id,
             "resolution": resolution,
-            "channel": channel_name(ticket.channel),
-            "when": datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC"),
+            "channel": channel_name(ticket.channel, ticket.language),
+            "when": messages.when(datetime.now(timezone.utc), ticket.language),
         }
         # Through the durable outbox: retried while the mail server is down, sent once per ticket.
         await self.mail.queue(
             account.notify_addresses(),
-            messages.text("utter_email_resolved_subject", **values),
-            messages.text("utter_email_resolved_body", **values),
+            messages.text("utter_email_resolved_subject", language=ticket.language, **values),
+            messages.text("utter_email_resolved_body", language=ticket.language, **values),
             key=f"resolved-{ticket.id}",
         )

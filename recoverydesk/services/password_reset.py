@@ -15,6 +15,7 @@ from typing import Optional, Protocol
 
 from redis.exceptions import RedisError
 
+from recoverydesk.adapters import responses
 from recoverydesk.adapters.directory import AccountDirectory
 from recoverydesk.adapters.rasa_client import ConversationUnavailable
 from recoverydesk.adapters.responses import text
@@ -124,20 +125,29 @@ class PasswordReset:
         )
         await self.directory.recovered(account.ref)
         log.info("secure_pages.password_changed", extra={"sessions_revoked": revoked})
-        await self._confirm_by_mail(account.notify_addresses())
+        await self._confirm_by_mail(account.notify_addresses(), grant.language)
         try:
             await self.conversations.trigger(grant.conversation_id, CHANGED_INTENT)
         except ConversationUnavailable:
             log.warning("secure_pages.chat_not_told")
         return PasswordChange(ChangeOutcome.CHANGED, minimum_length=minimum)
 
-    async def _confirm_by_mail(self, addresses: list[str]) -> None:
-        when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
+    async def language_of(self, token: str) -> str:
+        """The language the link was sent in (English for a dead link), for its page to speak."""
+        return await self.links.language_of(token) or "en"
+
+    async def _confirm_by_mail(self, addresses: list[str], language: str = "en") -> None:
+        when = responses.when(datetime.now(timezone.utc), language)
         try:
             await self.mail.queue(
                 addresses,
-                text("utter_email_password_changed_subject"),
-                text("utter_email_password_changed_body", when=when, channel="the recovery chat"),
+                text("utter_email_password_changed_subject", language=language),
+                text(
+                    "utter_email_password_changed_body",
+                    language=language,
+                    when=when,
+                    channel=responses.recovery_chat(language),
+                ),
             )
         except RedisError as exc:
             log.warning("secure_pages.password_mail_not_queued", extra={"kind": type(exc).__name__})

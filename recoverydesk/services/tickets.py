@@ -17,6 +17,7 @@ from recoverydesk.adapters.metrics import Metrics
 from recoverydesk.adapters.ticket_store import TicketNumberTaken, TicketStore
 from recoverydesk.domain.agents import AgentSession
 from recoverydesk.domain.errors import Conflict, InvalidRequest, NotFound, Unauthenticated
+from recoverydesk.domain.languages import SUPPORTED as LANGUAGES
 from recoverydesk.domain.signing import SignatureError, verify
 from recoverydesk.domain.tickets import (
     MAX_TRANSCRIPT,
@@ -101,12 +102,16 @@ class TicketDesk:
         await self.audit.record("ticket.bot_progress", "bot", ticket_id)
         return ticket
 
-    async def queue(self, status: Optional[str], queue: Optional[str], priority: Optional[str]) -> list[Ticket]:
+    async def queue(
+        self, status: Optional[str], queue: Optional[str], priority: Optional[str], language: Optional[str] = None
+    ) -> list[Ticket]:
         if status is not None and status not in STATUSES:
             raise InvalidRequest(f"'status' must be one of: {', '.join(STATUSES)}.")
         if priority is not None and priority not in PRIORITIES:
             raise InvalidRequest(f"'priority' must be one of: {', '.join(PRIORITIES)}.")
-        return await self.tickets.list(status, queue, priority)
+        if language is not None and language not in LANGUAGES:
+            raise InvalidRequest(f"'language' must be one of: {', '.join(LANGUAGES)}.")
+        return await self.tickets.list(status, queue, priority, language=language)
 
     async def get(self, ticket_id: str) -> Ticket:
         ticket = await self.tickets.get(ticket_id)

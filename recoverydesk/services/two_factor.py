@@ -90,14 +90,14 @@ class TwoFactorService:
     crisis: CrisisService
     background: Background
 
-    async def send_enrollment_link(self, conversation_id: str) -> LinkSending:
+    async def send_enrollment_link(self, conversation_id: str, language: str = "en") -> LinkSending:
         """The enrollment page's link (10 minutes, once); with a factor bound, that factor comes first (IDV-3)."""
         account, verified = await verified_account(self.verifications, self.accounts, conversation_id)
         if account is None:
             return LinkSending(SecureLink.NOT_VERIFIED)
         if account.has_totp and not verified.at_least("strong"):
             return LinkSending(SecureLink.NEEDS_CURRENT_FACTOR)
-        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "totp"))
+        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "totp", language))
 
     async def _account_to_check(self, conversation_id: str) -> tuple[Optional[Account], Optional[FactorChecking]]:
         """The verified account whose factor may be checked now, or the outcome that says why not."""
@@ -119,13 +119,18 @@ class TwoFactorService:
             return FactorChecking(FactorCheck.WRONG_CHECK_CLOCK)
         return FactorChecking(FactorCheck.WRONG)
 
-    async def _notify_enabled(self, account: Account) -> None:
-        when = datetime.now(timezone.utc).strftime("%d %B %Y at %H:%M UTC")
+    async def _notify_enabled(self, account: Account, language: str = "en") -> None:
+        when = messages.when(datetime.now(timezone.utc), language)
         try:
             await self.mail.queue(
                 account.notify_addresses(),
-                messages.text("utter_email_totp_enabled_subject"),
-                messages.text("utter_email_totp_enabled_body", when=when, channel="the recovery chat"),
+                messages.text("utter_email_totp_enabled_subject", language=language),
+                messages.text(
+                    "utter_email_totp_enabled_body",
+                    language=language,
+                    when=when,
+                    channel=messages.recovery_chat(language),
+                ),
             )
         except RedisError as exc:
             log.warning("two_factor.enabled_mail_not_queued", extra={"kind": type(exc).__name__})
@@ -147,8 +152,8 @@ class TwoFactorService:
         enrolled = new_event("mfa_change", detail="Authenticator app set up through the recovery chat")
         await self.history.add_event(account.ref, enrolled)
         await self.recovery.recovered(account.ref)
-        self.background.run(self._notify_enabled(account))
-        link = await self.links.issue(account.ref, conversation.id, "recovery-codes")
+        self.background.run(self._notify_enabled(account, conversation.language))
+        link = await self.links.issue(account.ref, conversation.id, "recovery-codes", conversation.language)
         log.info("two_factor.enrolled")
         return FactorChecking(FactorCheck.ENROLLED, link=link)
 

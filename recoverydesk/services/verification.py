@@ -214,13 +214,13 @@ class VerificationService:
         digest = hmac.new(self.unknown_address_key, normalise_email(address).encode(), hashlib.sha256)
         return NOBODY + digest.hexdigest()[:32]
 
-    async def _mail_code(self, account: Account, code: str) -> None:
+    async def _mail_code(self, account: Account, code: str, language: str = "en") -> None:
         """Into the durable outbox: retried while the mail server is down, dropped when the code expires."""
         try:
             await self.mail.queue(
                 [account.email],
-                messages.text("utter_email_code_subject"),
-                messages.text("utter_email_code_body", code=code, minutes="10"),
+                messages.text("utter_email_code_subject", language=language),
+                messages.text("utter_email_code_body", language=language, code=code, minutes="10"),
                 ttl_seconds=CODE_TTL_SECONDS,
             )
         except RedisError as exc:
@@ -232,7 +232,7 @@ class VerificationService:
             return CodeSending(Sending.SENT)
         return CodeSending(Sending.MAIL_DOWN, support_phone=self.support_phone)
 
-    async def send_code(self, conversation_id: str, text: str) -> CodeSending:
+    async def send_code(self, conversation_id: str, text: str, language: str = "en") -> CodeSending:
         """Mails a code to the address in ``text`` if it has an account; the outcome never says whether."""
         found = EMAIL_IN_TEXT.search(text or "")
         if not found:
@@ -251,12 +251,13 @@ class VerificationService:
         try:
             await self.sends_per_account.take(subject)  # counted alike for every address, so later resends match
             if account is not None:
-                self.background.run(self._mail_code(account, await self.codes.issue(account.ref, conversation_id)))
+                code = await self.codes.issue(account.ref, conversation_id)
+                self.background.run(self._mail_code(account, code, language))
         except RateLimited:
             log.info("identity.account_send_limit")
         return await self._sent()
 
-    async def resend_code(self, conversation_id: str) -> CodeSending:
+    async def resend_code(self, conversation_id: str, language: str = "en") -> CodeSending:
         """A resend replaces the old code and keeps the failure count (IDV-5)."""
         pending = await self.verifications.pending(conversation_id)
         if pending is None:
@@ -267,7 +268,8 @@ class VerificationService:
                 await self.sends_per_account.take(pending)
                 account = await self.accounts.get(pending)
                 if account is not None:
-                    self.background.run(self._mail_code(account, await self.codes.issue(pending, conversation_id)))
+                    code = await self.codes.issue(pending, conversation_id)
+                    self.background.run(self._mail_code(account, code, language))
         except RateLimited as limited:
             return CodeSending(Sending.TOO_MANY, minutes=minutes(limited.retry_after))
         return await self._sent()
@@ -323,11 +325,11 @@ class VerificationService:
             return None
         return await self.sessions.revoke_all(verified.account_ref)
 
-    async def send_password_link(self, conversation_id: str) -> LinkSending:
+    async def send_password_link(self, conversation_id: str, language: str = "en") -> LinkSending:
         """IDV-3: basic is enough without a second factor; with one, the factor is asked for first."""
         account, verified = await verified_account(self.verifications, self.accounts, conversation_id)
         if account is None:
             return LinkSending(SecureLink.NOT_VERIFIED)
         if account.has_totp and not verified.at_least("strong"):
             return LinkSending(SecureLink.NEEDS_CURRENT_FACTOR)
-        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "password"))
+        return LinkSending(SecureLink.SENT, await self.links.issue(account.ref, conversation_id, "password", language))

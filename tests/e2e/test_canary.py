@@ -116,6 +116,23 @@ async def test_secrets_never_leave_their_one_place(settings, smtp_server, chat_u
         messenger_canaries += [typed_password, typed_code, *([someone.user_id] if channel == "whatsapp" else [])]
         messenger_trackers.append(json.dumps(await tracker(settings, someone.conversation_id)))
 
+    # The same secrets typed in Spanish, Italian and Russian (issue 16): removed before Rasa stores anything.
+    phrasings = (
+        ("mi contraseña es {} y alguien la cambió", "el código es {}"),
+        ("la mia password è {} e qualcuno l'ha cambiata", "il codice è {}"),
+        ("мой пароль: {} и его кто-то поменял", "код {}"),
+    )
+    for password_phrase, code_phrase in phrasings:
+        typed_password, typed_code = f"Canary-{secrets.token_hex(6)}", f"{secrets.randbelow(900000) + 100000}"
+        speaker = await ChatCustomer(chat_url).connect()
+        try:
+            await speaker.say(password_phrase.format(typed_password))
+            await speaker.say(code_phrase.format(typed_code))
+        finally:
+            await speaker.close()
+        messenger_canaries += [typed_password, typed_code]
+        messenger_trackers.append(json.dumps(await tracker(settings, speaker.session_id)))
+
     link_tokens = [link.rsplit("/", 1)[1] for link in (totp_link, recovery_link)]
     canaries = [chat_password, page_password, code, rest_code, token, seed, totp_code, *recovery_codes, *link_tokens]
     canaries += messenger_canaries

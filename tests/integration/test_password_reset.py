@@ -132,3 +132,36 @@ async def test_a_link_works_once_and_an_unknown_one_never(parts):
     assert again.outcome is ChangeOutcome.INVALID_LINK
     assert (await service.change("no-such-token", NEW_PASSWORD, NEW_PASSWORD)).outcome is ChangeOutcome.INVALID_LINK
     assert verify_password(await directory.store.secret(account.ref, "password_hash"), NEW_PASSWORD)
+
+
+async def test_a_link_sent_in_russian_keeps_its_language_and_the_confirmation_email_is_russian(parts):
+    """Issue 16: the language travels with the secure link's token; the page and the email use it."""
+    import yaml
+
+    from recoverydesk.settings import ROOT
+
+    links, directory, verification = parts
+    account = await directory.add("olga@example.com", "Olga Petrova", "old password one two", language="ru")
+    assert (await directory.store.get(account.ref)).language == "ru"
+    await verification.grant("conv_ru", account.ref, "basic", "email_code")
+    url = await links.issue(account.ref, "conv_ru", "password", "ru")
+    token = url.rsplit("/", 1)[1]
+    chat, mail = Chat(), Mailbag()
+    assert await reset(parts, chat, mail).language_of(token) == "ru"
+    assert await reset(parts, chat, mail).language_of("no-such-token-at-all") == "en"
+
+    change = await reset(parts, chat, mail).change(token, NEW_PASSWORD, NEW_PASSWORD)
+
+    assert change.outcome is ChangeOutcome.CHANGED
+    russian = yaml.safe_load((ROOT / "locales" / "ru.yml").read_text())["responses"]
+    [(_, subject, body)] = mail.queued
+    assert subject == russian["utter_email_password_changed_subject"][-1]["text"]
+    assert "UTC" in body and not any(month in body for month in ("January", "December", "March"))
+    assert body.startswith("Пароль от вашего аккаунта") and "чат восстановления доступа" in body
+
+
+async def test_an_account_refuses_an_unknown_preferred_language(parts):
+    from recoverydesk.domain.accounts import AccountError
+
+    with pytest.raises(AccountError):
+        await parts[1].add("fr@example.com", "Fran Cais", "old password one two", language="fr")

@@ -196,6 +196,7 @@ class ChatCustomer:
     replies: asyncio.Queue = field(default_factory=asyncio.Queue)
     errors: asyncio.Queue = field(default_factory=asyncio.Queue)
     confirmed: asyncio.Event = field(default_factory=asyncio.Event)
+    locale: Optional[str] = None  # the browser's BCP 47 tag, sent with session_request when set
 
     async def connect(self, request_session: bool = True, auth_token: Optional[str] = None) -> "ChatCustomer":
         """Connects and, unless told not to, asks for the session (as a signed-in page with ``auth_token``)."""
@@ -206,6 +207,8 @@ class ChatCustomer:
         await self.sio.connect(self.base_url, socketio_path="/socket.io", transports=["websocket"])
         if request_session:
             request = {"session_id": self.session_id, **({"auth_token": auth_token} if auth_token else {})}
+            if self.locale:
+                request["locale"] = self.locale
             await self.sio.emit("session_request", request)
             await asyncio.wait_for(self.confirmed.wait(), 10)
         return self

@@ -124,6 +124,7 @@ def test_the_committed_endpoints_name_our_stores_as_recoverydesk_up_generates_th
     generated = runtime_endpoints(settings)
     assert set(committed) == set(generated)
     assert committed["action_endpoint"] == generated["action_endpoint"]
+    assert committed["nlg"] == generated["nlg"]
     for store in ("tracker_store", "lock_store", "event_broker"):
         assert committed[store]["type"] == generated[store]["type"]
         assert committed[store]["url"] == "${REDIS_URL}"

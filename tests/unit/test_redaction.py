@@ -52,3 +52,39 @@ def test_a_sentence_about_a_password_keeps_its_meaning():
     for report in ("my password was changed by someone", "my password is not working", "my pin was reset"):
         assert redact_text(report) == report
     assert redact_text("my password is correct horse") == "my password is [secret removed] horse"
+
+
+SECRETS_BY_LANGUAGE = [
+    ("mi contraseña es Gato#2024", "Gato#2024"),
+    ("mi contrasena es perrito99 gracias", "perrito99"),
+    ("la clave: abc123xyz", "abc123xyz"),
+    ("el código es 123456", "123456"),
+    ("la mia password è Sole!2023", "Sole!2023"),
+    ("la password e' Ciao2020", "Ciao2020"),
+    ("il codice è 654 321", "654 321"),
+    ("мой пароль: Qwerty123!", "Qwerty123!"),
+    ("пароль — Kotik2020", "Kotik2020"),
+    ("мой пароль был Zima2021", "Zima2021"),
+    ("код 123456", "123456"),
+]
+
+
+@pytest.mark.parametrize("typed,secret", SECRETS_BY_LANGUAGE)
+def test_a_password_or_code_typed_in_spanish_italian_or_russian_is_removed(typed, secret):
+    cleaned = redact(typed)
+    assert secret not in cleaned.text and cleaned.changed
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        "mi contraseña ha sido cambiada",
+        "mi contraseña es incorrecta",
+        "la mia password è stata cambiata",
+        "la password non funziona",
+        "мой пароль был изменен",
+        "пароль не подходит",
+    ],
+)
+def test_a_sentence_about_a_password_keeps_its_meaning_in_every_language(report):
+    assert redact_text(report) == report

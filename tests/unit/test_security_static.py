@@ -20,9 +20,13 @@ def test_security_slots_are_filled_only_by_custom_mappings():
         kinds = {m["type"] for m in slot.get("mappings", [])}
         if name in TRIAGE_EVIDENCE_SLOTS:
             assert kinds == {"from_intent"}, name
+        elif name == "language":  # issue 16: only which language to answer in; it grants nothing
+            assert slot["mappings"] == [{"type": "from_entity", "entity": "language"}]
+            assert slot["influence_conversation"] is False
         else:
             assert kinds == {"custom"}, f"slot {name} has mappings {kinds}"
-    assert not {"verified", "verify_step", "code_purpose", "factor_step"} & set(DOMAIN.get("entities", []))
+    entities = {next(iter(e)) if isinstance(e, dict) else e for e in DOMAIN.get("entities", [])}
+    assert not {"verified", "verify_step", "code_purpose", "factor_step"} & entities
 
 
 def test_password_hashes_are_at_least_as_strong_as_argon2_cffi_defaults():

@@ -173,7 +173,7 @@
 
   function onMessage(kind, body) {
     if (kind === "0") {                                       // namespace joined: ask for our session
-      emit("session_request", { session_id: sessionId });
+      emit("session_request", { session_id: sessionId, locale: navigator.language || "" });
       awaitReply();
     } else if (kind === "1" || kind === "4") {                // disconnected or refused by the server
       drop();

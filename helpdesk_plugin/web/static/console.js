@@ -212,6 +212,7 @@
       badge("status", ticket.status),
       document.createTextNode(words(ticket.category)),
       document.createTextNode(ticket.channel || ""),
+      badge("lang", ticket.language || "en", (ticket.language || "en").toUpperCase()),
       verificationBadge(levelOf(ticket), false),
       document.createTextNode(ownerShort(ticket.control)),
       slaNode(ticket),
@@ -228,7 +229,7 @@
   function queueQuery() {
     const here = new URLSearchParams(location.search);
     const query = new URLSearchParams();
-    for (const name of ["status", "priority"]) {
+    for (const name of ["status", "priority", "language"]) {
       if (here.get(name)) query.set(name, here.get(name));
     }
     const text = query.toString();

@@ -64,7 +64,7 @@ async def test_start_verification_asks_for_the_email_otherwise(fakes: Fakes) -> 
 async def test_send_code_passes_the_message_and_says_the_code_was_sent(fakes: Fakes) -> None:
     fakes.verification.send_code = Answers(CodeSending(Sending.SENT))
     done = await run(ActionSendCode(), tracker("it is ana@example.test", sender_id="c-1"))
-    assert fakes.verification.send_code.calls == [("c-1", "it is ana@example.test")]
+    assert fakes.verification.send_code.calls == [("c-1", "it is ana@example.test", "en")]
     assert done.responses == ["utter_code_sent"]
     assert done.events == [SlotSet("verify_step", "code_sent"), SlotSet("code_purpose", "email")]
 
@@ -102,7 +102,7 @@ async def test_resend_code_without_a_pending_code_asks_for_the_email(fakes: Fake
 async def test_resend_code_says_sent_and_changes_no_slot(fakes: Fakes) -> None:
     fakes.verification.resend_code = Answers(CodeSending(Sending.SENT))
     done = await run(ActionResendCode(), tracker(sender_id="c-2"))
-    assert fakes.verification.resend_code.calls == [("c-2",)]
+    assert fakes.verification.resend_code.calls == [("c-2", "en")]
     assert done.responses == ["utter_code_sent"]
     assert done.events == []
 

@@ -13,7 +13,7 @@ from tests.unit.actions.conftest import Answers, Fakes, assert_asked_to_verify, 
 async def test_send_totp_link_explains_the_app_and_sends_the_link(fakes: Fakes) -> None:
     fakes.two_factor.send_enrollment_link = Answers(LinkSending(SecureLink.SENT, "https://bank.test/secure/totp/t"))
     done = await run(ActionSendTotpLink(), tracker(sender_id="c-5"))
-    assert fakes.two_factor.send_enrollment_link.calls == [("c-5",)]
+    assert fakes.two_factor.send_enrollment_link.calls == [("c-5", "en")]
     assert done.responses == ["utter_totp_explain", "utter_totp_link"]
     assert done.said("utter_totp_link")["link"] == "https://bank.test/secure/totp/t"
     assert done.events == [SlotSet("code_purpose", "totp_enrollment"), SlotSet("factor_step", "link_sent")]

@@ -102,9 +102,11 @@ class FakeInbox:
 class FakeLinks:
     def __init__(self) -> None:
         self.issued: list[tuple[str, str, str]] = []
+        self.languages: list[str] = []
 
-    async def issue(self, account_ref: str, conversation_id: str, purpose: str) -> str:
+    async def issue(self, account_ref: str, conversation_id: str, purpose: str, language: str = "en") -> str:
         self.issued.append((account_ref, conversation_id, purpose))
+        self.languages.append(language)
         return f"https://bank.test/secure/{purpose}/token-{len(self.issued)}"
 
 
