@@ -13,6 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -291,6 +292,10 @@ async def agent_api(settings: Any, role: str) -> AgentApi:
     return AgentApi(settings.helpdesk_url, await sign_in(settings.helpdesk_url, agent))
 
 
+def _ago(now: datetime, hours: int) -> str:
+    return (now - timedelta(hours=hours)).isoformat()
+
+
 async def create_account(
     settings: Any,
     email: Optional[str] = None,
@@ -315,9 +320,12 @@ async def create_account(
         )
         for number in range(sessions):
             await directory.sessions.add(account.ref, f"sess_{number}", {"device": f"device {number}"})
+        # Distinct times, so that "newest first" is one order (events in the same second have none): the
+        # customer's list reads 1 = the address change, 2 = the sign-in from Lagos.
+        now = datetime.now(timezone.utc)
         for event in events or [
-            {"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG"},
-            {"kind": "profile_change", "detail": "Postal address changed"},
+            {"kind": "login", "ip": "203.0.113.9", "place": "Lagos, NG", "at": _ago(now, 2)},
+            {"kind": "profile_change", "detail": "Postal address changed", "at": _ago(now, 1)},
         ]:
             await directory.add_event(account.email, **event)
         return account
