@@ -332,7 +332,8 @@ async def test_many_concurrent_appends_on_few_subjects_are_gapless_and_the_chain
 
 _REFUSE = {
     "sqlite": [
-        "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.actor = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.actor = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
     ],
     "postgresql": [
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
