@@ -25,6 +25,7 @@ from recoverydesk.domain.audit_chain import GENESIS, Anchor, AuditEntry, ChainVe
 from recoverydesk.domain.tickets import iso, utc_now
 
 APPEND_ATTEMPTS = 8  # another writer may take the next number first (SQLite), or the file be busy
+BATCH_MAX = 500  # entries per group-commit transaction
 _IN_CHUNK = 500  # ticket ids per IN (...) query
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))")
 
@@ -36,6 +37,8 @@ class AuditLog:
         self._engine = engine
         self._writer = engine.execution_options(**{IMMEDIATE: True})
         self._key = key
+        self._queue: list[tuple[asyncio.Future[AuditEntry], dict[str, Any]]] = []
+        self._flusher: Optional[asyncio.Task[None]] = None
 
     async def record(
         self,
@@ -48,20 +51,115 @@ class AuditLog:
         after: Optional[Mapping[str, Any]] = None,
         **detail: str,
     ) -> AuditEntry:
-        """Appends one entry in its own transaction. ``at`` is for callers on an injected clock (alerts);
-        ``before``/``after`` are the changed values of a change."""
+        """Appends one entry, committed together with the other entries recorded meanwhile (group
+        commit): returns only after the transaction holding it committed, raises if it did not.
+        ``at`` is for callers on an injected clock (alerts); ``before``/``after`` are a change's values."""
+        future: asyncio.Future[AuditEntry] = asyncio.get_running_loop().create_future()
+        self._queue.append(
+            (
+                future,
+                {
+                    "action": action,
+                    "actor": actor,
+                    "ticket_id": ticket_id,
+                    "at": at,
+                    "before": before,
+                    "after": after,
+                    "detail": detail,
+                },
+            )
+        )
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        """The one writer: takes what is queued, writes it in one transaction, answers its callers.
+
+        Invariant: a caller's future gets its entry only after the commit that holds it returned, and a
+        batch is all or nothing (a failed attempt is rolled back and resealed from the chain ends read
+        again; after the last attempt every caller of the batch gets the error). Within a batch each
+        subject's head is read once, under the subject's lock, then advanced in memory entry by entry,
+        so seq stays gapless and every prev is the link before it, within and across batches."""
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH_MAX], self._queue[BATCH_MAX:]
+            batch = [(f, r) for f, r in batch if not f.done()]  # a cancelled caller is not written
+            if not batch:
+                continue
+            try:
+                entries = await self._write_batch([request for _, request in batch])
+            except BaseException as error:  # noqa: BLE001 - handed to every caller of the batch
+                for future, _ in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            for (future, _), entry in zip(batch, entries, strict=True):
+                if not future.done():
+                    future.set_result(entry)
+
+    async def _write_batch(self, requests: list[dict[str, Any]]) -> list[AuditEntry]:
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 async with self._writer.begin() as connection:
-                    return await self.append(
-                        connection, action, actor, ticket_id, at=at, before=before, after=after, **detail
-                    )
+                    subjects = sorted({subject_for(r["ticket_id"]) for r in requests})
+                    for subject in subjects:
+                        await _lock_subject(connection, subject)  # sorted: two writers never deadlock
+                    heads = await _chain_ends(connection, subjects)
+                    entries = []
+                    for r in requests:
+                        entry = self._sealed(
+                            heads,
+                            r["action"],
+                            r["actor"],
+                            r["ticket_id"],
+                            r["at"],
+                            r["before"],
+                            r["after"],
+                            r["detail"],
+                        )
+                        entries.append(entry)
+                    await connection.execute(insert(audit), [_row_values(e) for e in entries])
+                return entries
             except (IntegrityError, OperationalError):
                 # the (subject, seq) constraint or a busy SQLite file: the chain moved on, read it again
                 if attempt == APPEND_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def _sealed(
+        self,
+        heads: dict[str, tuple[int, str]],
+        action: str,
+        actor: str,
+        ticket_id: Optional[str],
+        at: Optional[datetime],
+        before: Optional[Mapping[str, Any]],
+        after: Optional[Mapping[str, Any]],
+        detail: Mapping[str, str],
+    ) -> AuditEntry:
+        """The next entry of its subject's chain after ``heads`` (which it advances)."""
+        subject = subject_for(ticket_id)
+        seq, prev = heads[subject]
+        entry = seal(
+            self._key,
+            AuditEntry(
+                subject=subject,
+                seq=seq + 1,
+                at=iso(at or utc_now()),
+                action=action,
+                actor=actor,
+                ticket_id=ticket_id or None,
+                detail=dict(detail),
+                before=before,
+                after=after,
+                prev=prev,
+            ),
+        )
+        heads[subject] = (entry.seq, entry.link)
+        return entry
 
     async def append(
         self,
@@ -78,22 +176,8 @@ class AuditLog:
         """Appends one entry inside the caller's transaction (AUD-1: with the change it records)."""
         subject = subject_for(ticket_id)
         await _lock_subject(connection, subject)
-        seq, prev = await _chain_end(connection, subject)
-        entry = seal(
-            self._key,
-            AuditEntry(
-                subject=subject,
-                seq=seq + 1,
-                at=iso(at or utc_now()),
-                action=action,
-                actor=actor,
-                ticket_id=ticket_id or None,
-                detail=dict(detail),
-                before=before,
-                after=after,
-                prev=prev,
-            ),
-        )
+        heads = {subject: await _chain_end(connection, subject)}
+        entry = self._sealed(heads, action, actor, ticket_id, at, before, after, detail)
         await connection.execute(insert(audit).values(**_row_values(entry)))
         return entry
 
@@ -241,6 +325,38 @@ async def _lock_subject(connection: AsyncConnection, subject: str) -> None:
     whole file's write lock from BEGIN IMMEDIATE instead)."""
     if connection.dialect.name == "postgresql":
         await connection.execute(_ADVISORY_LOCK, {"subject": subject})
+
+
+async def _chain_ends(connection: AsyncConnection, subjects: list[str]) -> dict[str, tuple[int, str]]:
+    """``_chain_end`` of several subjects in a few queries (a group-commit batch)."""
+    heads: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(subjects), _IN_CHUNK):
+        chunk = subjects[start : start + _IN_CHUNK]
+        ends = (
+            select(audit.c.subject, func.max(audit.c.seq).label("seq"))
+            .where(audit.c.subject.in_(chunk))
+            .group_by(audit.c.subject)
+            .subquery()
+        )
+        rows = await connection.execute(
+            select(audit.c.subject, audit.c.seq, audit.c.link).join(
+                ends, and_(audit.c.subject == ends.c.subject, audit.c.seq == ends.c.seq)
+            )
+        )
+        for row in rows:
+            heads[row.subject] = (int(row.seq), str(row.link))
+        missing = [subject for subject in chunk if subject not in heads]
+        if missing:
+            anchors = await connection.execute(
+                select(audit_anchor.c.subject, audit_anchor.c.seq, audit_anchor.c.link).where(
+                    audit_anchor.c.subject.in_(missing)
+                )
+            )
+            for row in anchors:
+                heads[row.subject] = (int(row.seq), str(row.link))
+    for subject in subjects:
+        heads.setdefault(subject, (0, GENESIS))
+    return heads
 
 
 async def _chain_end(connection: AsyncConnection, subject: str) -> tuple[int, str]:

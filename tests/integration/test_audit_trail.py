@@ -308,3 +308,60 @@ async def test_the_application_role_adds_agents_and_signs_them_in_but_cannot_cha
         assert await connection.fetchval("SELECT last_totp_step FROM agents WHERE username = $1", username) > 0
     finally:
         await connection.close()
+
+
+# --- group commit
+
+
+async def test_many_concurrent_appends_on_few_subjects_are_gapless_and_the_chain_verifies(fresh_database):
+    settings = fresh_database.settings()
+    engine = create_engine(settings.database_url)
+    log = audit_log_for(settings, engine)
+    subjects = ["RD-000001", "RD-000002", None]
+    try:
+        for _ in range(3):  # several waves, so that chains continue across batches
+            await asyncio.gather(*(log.record("ticket.read", f"agent-{n}", subjects[n % 3]) for n in range(150)))
+        trails = await log.for_tickets(["RD-000001", "RD-000002"])
+        verdict = await log.verify()
+    finally:
+        await engine.dispose()
+    for ticket_id in ("RD-000001", "RD-000002"):
+        assert [int(e["seq"]) for e in trails[ticket_id]] == list(range(1, 151))
+    assert verdict.holds and verdict.checked == 450
+
+
+_REFUSE = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.actor = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.actor = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+async def test_a_batch_whose_commit_fails_fails_every_caller_and_writes_nothing(fresh_database):
+    settings = fresh_database.settings()
+    dialect = "postgresql" if fresh_database.owner_url.startswith("postgres") else "sqlite"
+    for statement in _REFUSE[dialect]:
+        await owner_execute(fresh_database.owner_url, statement)
+    engine = create_engine(settings.database_url)
+    log = audit_log_for(settings, engine)
+    try:
+        await log.record("agent.signed_in", "before")
+        outcomes = await asyncio.gather(
+            *(log.record("ticket.read", "poison" if n == 7 else f"agent-{n}", "RD-000009") for n in range(20)),
+            *(log.record("agent.signed_in", f"agent-{n}") for n in range(5)),
+            return_exceptions=True,
+        )
+        trail = await log.for_ticket("RD-000009")
+        after = await log.record("agent.signed_in", "after")  # the writer goes on after a failed batch
+        verdict = await log.verify()
+    finally:
+        await engine.dispose()
+    assert len(outcomes) == 25 and all(isinstance(o, Exception) and "refused" in str(o) for o in outcomes)
+    assert trail == []
+    assert after.seq == 2 and verdict.holds and verdict.checked == 2
