@@ -38,6 +38,10 @@ locks:
 	$(LOCK_ENV) $(PIPTOOLS)/bin/pip-compile $(LOCK_ARGS) -o requirements.lock requirements.in
 	$(LOCK_ENV) $(PIPTOOLS)/bin/pip-compile $(LOCK_ARGS) -o requirements-dev.lock requirements-dev.in
 
+# Trains only when the data, domain or config changed (the model's name is their fingerprint).
+train: $(BIN)/.installed
+	$(BIN)/recoverydesk train
+
 run: $(BIN)/.installed
 	$(BIN)/recoverydesk up
 

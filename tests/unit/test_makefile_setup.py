@@ -1,6 +1,7 @@
 """What `make` would run for a fresh clone (`make -n`, nothing executed): named set-up steps with their
 durations, pip's own progress for the big install from both hash-checked locks, and `make test`
-running the lint and installing promtool before its two groups."""
+training the model (when its inputs changed), running the lint and installing promtool before its two
+groups."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def test_a_fresh_set_up_names_each_step_and_shows_pips_progress(tmp_path):
     assert "--no-deps -e ." in plan
 
 
-def test_make_test_lints_and_installs_promtool_before_its_two_groups():
+def test_make_test_trains_lints_and_installs_promtool_before_its_two_groups():
     plan = dry_run("-B", "test", "TEST_JOBS=1")
-    lint, promtool = plan.index("mypy --strict"), plan.index("promtool")
+    train, lint, promtool = plan.index("recoverydesk train"), plan.index("mypy --strict"), plan.index("promtool")
     groups = plan.index("--ignore=tests/e2e")
-    assert lint < groups and promtool < groups
+    assert train < groups and lint < groups and promtool < groups
     assert "pytest -q tests/e2e" in plan
