@@ -21,7 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from recoverydesk.adapters.database import IMMEDIATE
 from recoverydesk.adapters.schema import audit, audit_anchor
-from recoverydesk.domain.audit_chain import GENESIS, Anchor, AuditEntry, ChainVerifier, Verdict, seal, subject_for
+from recoverydesk.domain.audit_chain import (
+    GENESIS,
+    Anchor,
+    AuditEntry,
+    ChainVerifier,
+    Verdict,
+    document,
+    seal,
+    subject_for,
+)
 from recoverydesk.domain.tickets import iso, utc_now
 
 APPEND_ATTEMPTS = 8  # another writer may take the next number first (SQLite), or the file be busy
@@ -226,19 +235,7 @@ class AuditLog:
             rows = await connection.stream(query)
             async for row in rows:
                 entry = entry_of(row)
-                yield {
-                    "subject": entry.subject,
-                    "seq": entry.seq,
-                    "at": entry.at,
-                    "action": entry.action,
-                    "actor": entry.actor,
-                    "ticket_id": entry.ticket_id,
-                    "detail": dict(entry.detail),
-                    "before": entry.before,
-                    "after": entry.after,
-                    "prev": entry.prev,
-                    "link": entry.link,
-                }
+                yield {**document(entry), "link": entry.link}
 
 
 async def purge(owner: AsyncEngine, before: str) -> int:

@@ -79,9 +79,9 @@ class Verdict:
         return self.broken is None
 
 
-def canonical(entry: AuditEntry) -> bytes:
-    """The bytes the link covers: every field but the link itself, in one stable JSON encoding."""
-    document = {
+def document(entry: AuditEntry) -> dict[str, Any]:
+    """Every field the link covers (all but the link itself), as plain JSON values."""
+    return {
         "subject": entry.subject,
         "seq": entry.seq,
         "at": entry.at,
@@ -93,7 +93,11 @@ def canonical(entry: AuditEntry) -> bytes:
         "after": dict(entry.after) if entry.after is not None else None,
         "prev": entry.prev,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes the link covers, in one stable JSON encoding."""
+    return json.dumps(document(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def link_of(key: bytes, entry: AuditEntry) -> str:

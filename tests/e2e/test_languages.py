@@ -5,14 +5,13 @@ in the new language; neutral replies never switch."""
 
 import re
 
-import aiohttp
 import pytest
 import yaml
 
 from bot.rasa_plugins.language import written_language
 from recoverydesk.domain.languages import content_words
 from recoverydesk.settings import ROOT
-from tests.e2e.test_nlu_holdout import TRIAGE_INTENTS
+from tests.e2e.test_nlu_holdout import TRIAGE_INTENTS, misclassified
 from tests.support.servers import ChatCustomer, collect_until, tracker_slots
 
 ALL = ("en", "es", "it", "ru")
@@ -59,17 +58,7 @@ def test_every_languages_held_out_set_is_big_enough():
 async def test_held_out_first_messages_are_triaged_in_every_language(settings, code):
     triage = [(text, intent) for text, intent in examples(code) if intent in TRIAGE_INTENTS]
     assert len(triage) >= 30
-    wrong = []
-    async with aiohttp.ClientSession() as http:
-        for text, expected in triage:
-            async with http.post(
-                f"http://127.0.0.1:{settings.rasa_port}/model/parse",
-                params={"token": settings.rasa_token},
-                json={"text": text},
-            ) as reply:
-                predicted = (await reply.json())["intent"]["name"]
-            if predicted != expected:
-                wrong.append((text, expected, predicted))
+    wrong = await misclassified(settings, triage)
     accuracy = 1 - len(wrong) / len(triage)
     print(
         f"{code}: held-out triage accuracy {accuracy:.3f} on {len(triage)} messages "
