@@ -299,20 +299,16 @@ def api_entry(entry: AuditEntry) -> dict[str, Any]:
 
 
 def _row_values(entry: AuditEntry) -> dict[str, Any]:
+    """The entry as a row: the chain's document of it, with its mappings as JSON text, and its link."""
+
     def encoded(value: Optional[Mapping[str, Any]]) -> Optional[str]:
         return None if value is None else json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
 
     return {
-        "subject": entry.subject,
-        "seq": entry.seq,
-        "at": entry.at,
-        "action": entry.action,
-        "actor": entry.actor,
-        "ticket_id": entry.ticket_id,
+        **document(entry),
         "detail": encoded(entry.detail),
         "before": encoded(entry.before),
         "after": encoded(entry.after),
-        "prev": entry.prev,
         "link": entry.link,
     }
 
